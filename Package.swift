@@ -1,0 +1,83 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "handoffd",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "handoffd", targets: ["handoffd"]),
+        .executable(name: "handoff-bench", targets: ["handoff-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The only place librdkafka's C API is declared.
+        .systemLibrary(
+            name: "CRdKafka",
+            pkgConfig: "rdkafka",
+            providers: [.apt(["librdkafka-dev"])]
+        ),
+        // The only code that calls librdkafka.
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Conversation state, signals, rules, triage, summaries: no I/O at all.
+        .target(name: "HandoffCore", swiftSettings: strict),
+        // Adapters: configuration, the Kafka pipeline, replay, demo.
+        .target(
+            name: "HandoffService",
+            dependencies: [
+                "HandoffCore",
+                "Kafka",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "handoffd",
+            dependencies: [
+                "HandoffService",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "handoff-bench",
+            dependencies: ["HandoffService", "HandoffCore", "Kafka"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HandoffCoreTests",
+            dependencies: ["HandoffCore"],
+            resources: [.copy("Resources")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "HandoffServiceTests",
+            dependencies: ["HandoffService", "HandoffCore"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "KafkaIntegrationTests",
+            dependencies: ["HandoffService", "HandoffCore", "Kafka", "CRdKafka"],
+            swiftSettings: strict
+        ),
+    ]
+)

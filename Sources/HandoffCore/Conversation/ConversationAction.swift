@@ -1,0 +1,50 @@
+/// What the owner of a conversation must do after the machine handled an event.
+public enum ConversationAction: Sendable, Equatable {
+    /// Publish this event.
+    case emit(OutputEvent)
+    /// The event was valid but changed nothing (e.g. it named another handoff); say why in the log.
+    case ignored(String)
+}
+
+/// An event the broker publishes, fully formed except for serialisation.
+public struct OutputEvent: Sendable, Equatable {
+    public enum Channel: String, Sendable { case handoffs, directives, deadLetter }
+    public var channel: Channel
+    /// The Kafka key (the conversation id for conversation outputs).
+    public var key: String?
+    /// Deterministic CloudEvents `id`.
+    public var id: String
+    public var type: String
+    public var subject: String?
+    public var time: Timestamp
+    public var data: JSONValue
+    /// Recorded as the CloudEvents extension `policyversion` on decisions.
+    public var policyVersion: String?
+
+    public init(channel: Channel, key: String?, id: String, type: String, subject: String?, time: Timestamp, data: JSONValue, policyVersion: String? = nil) {
+        self.channel = channel
+        self.key = key
+        self.id = id
+        self.type = type
+        self.subject = subject
+        self.time = time
+        self.data = data
+        self.policyVersion = policyVersion
+    }
+
+    /// The structured-mode CloudEvents envelope.
+    public func envelope(source: String) -> JSONValue {
+        var members: [String: JSONValue] = [
+            "specversion": .string("1.0"),
+            "id": .string(id),
+            "source": .string(source),
+            "type": .string(type),
+            "time": .string(time.rfc3339),
+            "datacontenttype": .string("application/json"),
+            "data": data,
+        ]
+        if let subject { members["subject"] = .string(subject) }
+        if let policyVersion { members["policyversion"] = .string(policyVersion) }
+        return .object(members)
+    }
+}

@@ -1,0 +1,72 @@
+/// Everything the broker remembers about one conversation, bounded in size.
+public struct ConversationState: Sendable, Equatable {
+    public var conversationID: String
+    public var customerID: String?
+    public var channel: String?
+    public var locale: String?
+    public var customerTier: String?
+    public var startedAt: Timestamp?
+    public var lastEventAt: Timestamp?
+    public var ended = false
+    /// The most recent messages (customer, bot), at most the policy's `transcriptLimit`.
+    public var transcript: [TranscriptEntry] = []
+    /// The bot's replies since the last handoff, newest last, bounded.
+    public var replies: [BotReply] = []
+    public var consecutiveLowConfidence = 0
+    /// Frustration points of the last three customer messages.
+    public var recentFrustration: [Double] = []
+    /// Topic points accumulated over the customer's messages.
+    public var topics = TopicClassifier.Scores()
+    /// Content-word stems of the customer's last three messages, to recognise a repeated question.
+    public var recentCustomerStems: [Set<String>] = []
+    public var lastCustomerMessageID: String?
+    /// Offers made in this conversation; an offer is made once per escalation cycle.
+    public var offersMade = 0
+    public var offeredThisCycle = false
+    public var escalations = 0
+    /// The current (or last) handoff.
+    public var handoff: Handoff?
+    /// When the first escalation signal of this cycle was seen (for time-to-escalation).
+    public var firstSignalAt: Timestamp?
+    /// Ids of the most recent input events, to recognise re-deliveries.
+    public var recentEventIDs: [String] = []
+
+    public init(conversationID: String) {
+        self.conversationID = conversationID
+    }
+
+    /// After a handoff the bot stays silent until handed back.
+    public var botPaused: Bool { handoff?.status.isOpen ?? false }
+
+    /// The conversation's language: the locale's language, else English.
+    public var language: String {
+        guard let locale, let prefix = locale.split(whereSeparator: { $0 == "-" || $0 == "_" }).first, prefix.count == 2 || prefix.count == 3 else {
+            return "en"
+        }
+        return prefix.lowercased()
+    }
+
+    /// Unsuccessful replies since the last successful one.
+    public var unsuccessfulReplies: Int {
+        var count = 0
+        for reply in replies.reversed() {
+            if reply.outcome == .success { break }
+            if reply.outcome == .failure { count += 1 }
+        }
+        return count
+    }
+
+    public struct BotReply: Sendable, Equatable {
+        public enum Outcome: String, Sendable { case unknown, success, failure }
+        public var messageID: String
+        public var outcome: Outcome
+        /// Why it failed (ungrounded, low confidence, helpful:false, …), for the explanation.
+        public var failureCauses: [String]
+        public var grounded: Bool
+        public var confidence: Double?
+        public var cues: BotReplyCues
+        public var stems: Set<String>
+        /// Similarity to the reply before it.
+        public var similarityToPrevious: Double
+    }
+}

@@ -1,0 +1,94 @@
+/// Decodes records and drives each conversation's machine: everything between "bytes arrived" and
+/// "these events must be published", with no I/O. `serve`, `replay` and `demo` all use it.
+public struct Engine: Sendable {
+    public var policy: EscalationPolicy
+    public var decoder: EventDecoder
+    /// How many bytes of a refused record its dead letter carries.
+    public var deadLetterMaxBytes: Int
+    /// Conversations with no event for this long are forgotten (milliseconds).
+    public var idleTimeout: Int64
+    public private(set) var conversations: [String: ConversationMachine] = [:]
+    public private(set) var counters = Counters()
+    /// The latest event time seen: replay's virtual clock.
+    public private(set) var latestEventTime: Timestamp?
+
+    public init(policy: EscalationPolicy, limits: DecodingLimits = DecodingLimits(), deadLetterMaxBytes: Int = 64 * 1024, idleTimeout: Int64 = 24 * 3_600_000) {
+        self.policy = policy
+        decoder = EventDecoder(limits: limits)
+        self.deadLetterMaxBytes = deadLetterMaxBytes
+        self.idleTimeout = idleTimeout
+    }
+
+    /// What became of one record.
+    public struct Result: Sendable {
+        public var outputs: [OutputEvent] = []
+        /// Valid events that changed nothing, with the reason (for the log).
+        public var ignored: [String] = []
+        public var unknownType: String?
+        public var agentStatus: AgentStatus?
+        public var conversationID: String?
+    }
+
+    /// Processes one record.
+    /// - Parameter now: the processing time; nil in replay, where the clock follows the events' `time`.
+    public mutating func process(value: [UInt8], headers: [(String, [UInt8])] = [], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?) -> Result {
+        var result = Result()
+        counters.records += 1
+        let keyText = key.flatMap { String(validating: $0, as: UTF8.self) }
+        switch decoder.decode(value: value, headers: headers, key: keyText) {
+        case .rejected(let failure):
+            counters.deadLetters[failure.code, default: 0] += 1
+            let time = now ?? latestEventTime ?? Timestamp(millisecondsSinceEpoch: 0)
+            result.outputs.append(DeadLetter.event(failure: failure, value: value, key: key, origin: origin, maxOriginalBytes: deadLetterMaxBytes, now: time))
+        case .unknownType(let type):
+            counters.unknownTypes[type, default: 0] += 1
+            result.unknownType = type
+        case .agentStatus(let status):
+            counters.eventsByType[EventType.agentStatus, default: 0] += 1
+            result.agentStatus = status
+        case .conversation(let event):
+            counters.eventsByType[event.payload.typeName, default: 0] += 1
+            if latestEventTime.map({ event.time > $0 }) ?? true { latestEventTime = event.time }
+            let time = now ?? latestEventTime!
+            result.conversationID = event.conversationID
+            var machine = conversations.removeValue(forKey: event.conversationID) ?? ConversationMachine(conversationID: event.conversationID)
+            for action in machine.handle(event, policy: policy, now: time) {
+                switch action {
+                case .emit(let output):
+                    result.outputs.append(output)
+                    counters.outputsByType[output.type, default: 0] += 1
+                case .ignored(let reason):
+                    result.ignored.append(reason)
+                }
+            }
+            conversations[event.conversationID] = machine
+        }
+        return result
+    }
+
+    /// Forgets conversations idle for longer than ``idleTimeout`` and without an open handoff.
+    /// - Returns: how many were forgotten.
+    @discardableResult
+    public mutating func evictIdle(now: Timestamp) -> Int {
+        let before = conversations.count
+        conversations = conversations.filter { _, machine in
+            guard let last = machine.state.lastEventAt else { return true }
+            return machine.state.botPaused || now.milliseconds(since: last) < idleTimeout
+        }
+        return before - conversations.count
+    }
+
+    /// Drops the state of conversations that another instance owns now.
+    public mutating func forget(where belongsElsewhere: (String) -> Bool) {
+        conversations = conversations.filter { !belongsElsewhere($0.key) }
+    }
+
+    public struct Counters: Sendable, Equatable {
+        public var records = 0
+        public var eventsByType: [String: Int] = [:]
+        public var deadLetters: [DecodeFailure.Code: Int] = [:]
+        public var unknownTypes: [String: Int] = [:]
+        public var outputsByType: [String: Int] = [:]
+        public init() {}
+    }
+}

@@ -1,0 +1,255 @@
+/// Turns the bytes of one Kafka record into a validated event, or says exactly why it cannot.
+///
+/// Accepts CloudEvents 1.0 in structured JSON mode (the whole envelope in the value) and in Kafka
+/// binary content mode (`ce_*` headers, the value is `data`).
+public struct EventDecoder: Sendable {
+    public enum Outcome: Sendable, Equatable {
+        case conversation(ConversationEvent)
+        case agentStatus(AgentStatus)
+        /// A well-formed CloudEvent of a type this version does not know: counted and skipped.
+        case unknownType(String)
+        case rejected(DecodeFailure)
+    }
+
+    public var limits: DecodingLimits
+
+    public init(limits: DecodingLimits = DecodingLimits()) {
+        self.limits = limits
+    }
+
+    /// Decodes one record.
+    /// - Parameters:
+    ///   - value: the Kafka record's value.
+    ///   - headers: the record's headers (binary content mode reads `ce_*` and `content-type`).
+    ///   - key: the record's key; when present it must equal the conversation (or agent) id.
+    public func decode(value: [UInt8], headers: [(String, [UInt8])] = [], key: String? = nil) -> Outcome {
+        do {
+            return try decodeThrowing(value: value, headers: headers, key: key)
+        } catch {
+            return .rejected(error)
+        }
+    }
+
+    private func decodeThrowing(value: [UInt8], headers: [(String, [UInt8])], key: String?) throws(DecodeFailure) -> Outcome {
+        if value.count > limits.maxEventBytes {
+            throw DecodeFailure(.tooLarge, "the record is \(value.count) bytes; the limit is \(limits.maxEventBytes) (limits.max_event_bytes)")
+        }
+        let envelope: Envelope
+        if headers.contains(where: { $0.0 == "ce_specversion" }) {
+            envelope = try binaryEnvelope(value: value, headers: headers)
+        } else {
+            envelope = try structuredEnvelope(value: value, headers: headers)
+        }
+        let type = envelope.type
+        if type == EventType.agentStatus {
+            let status = try agentStatus(envelope)
+            try checkKey(key, equals: status.agentID, field: "data.agent_id", eventType: type)
+            return .agentStatus(status)
+        }
+        guard EventType.conversationInputs.contains(type) else { return .unknownType(type) }
+        let event = try conversationEvent(envelope)
+        try checkKey(key, equals: event.conversationID, field: "data.conversation_id", eventType: type)
+        return .conversation(event)
+    }
+
+    private func checkKey(_ key: String?, equals id: String, field: String, eventType: String) throws(DecodeFailure) {
+        if let key, !key.isEmpty, key != id {
+            throw DecodeFailure(.invalidValue, "the Kafka key '\(key)' differs from \(field) '\(id)'; one conversation must have one key", eventType: eventType)
+        }
+    }
+
+    // MARK: - Envelope
+
+    struct Envelope {
+        var id: String
+        var source: String
+        var type: String
+        var time: Timestamp
+        var subject: String?
+        var data: JSONValue
+    }
+
+    private func structuredEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> Envelope {
+        if let contentType = header("content-type", in: headers) {
+            let media = mediaType(contentType)
+            guard media == "application/cloudevents+json" || media == "application/json" else {
+                throw DecodeFailure(.unsupportedContentType, "content-type '\(contentType)' is not supported; send application/cloudevents+json (structured mode) or ce_* headers (binary mode)")
+            }
+        }
+        let json: JSONValue
+        do {
+            json = try JSONParser.parse(value)
+        } catch {
+            throw DecodeFailure(.notJSON, "the value is not JSON: \(error)")
+        }
+        guard case .object(let members) = json else {
+            throw DecodeFailure(.notCloudEvent, "the value is a JSON \(json.typeName), not a CloudEvents envelope object")
+        }
+        guard members["specversion"] != nil else {
+            throw DecodeFailure(.notCloudEvent, "the JSON object has no 'specversion': not a CloudEvents envelope (structured mode) and no ce_specversion header (binary mode)")
+        }
+        let reader = FieldReader(object: members, path: "", eventType: nil, limits: limits)
+        let specversion = try reader.string("specversion")
+        guard specversion == "1.0" else {
+            throw DecodeFailure(.invalidValue, "specversion '\(specversion)' is not supported; use 1.0")
+        }
+        let type = try reader.id("type")
+        let typed = FieldReader(object: members, path: "", eventType: type, limits: limits)
+        if let contentType = try typed.optionalString("datacontenttype") {
+            let media = mediaType(contentType)
+            guard media == "application/json" || media.hasSuffix("+json") else {
+                throw typed.failure(.unsupportedContentType, "datacontenttype '\(contentType)' is not supported; data must be JSON")
+            }
+        }
+        guard let data = members["data"], data != .null else {
+            throw typed.failure(.missingField, "required field 'data' is missing")
+        }
+        return Envelope(
+            id: try typed.id("id"),
+            source: try typed.id("source"),
+            type: type,
+            time: try timestamp(try typed.string("time"), field: "time", eventType: type),
+            subject: try typed.optionalString("subject"),
+            data: data
+        )
+    }
+
+    private func binaryEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> Envelope {
+        func required(_ name: String, _ eventType: String?) throws(DecodeFailure) -> String {
+            guard let text = header(name, in: headers), !text.isEmpty else {
+                throw DecodeFailure(.missingField, "binary mode: required header '\(name)' is missing or empty", eventType: eventType)
+            }
+            return text
+        }
+        let specversion = try required("ce_specversion", nil)
+        guard specversion == "1.0" else {
+            throw DecodeFailure(.invalidValue, "ce_specversion '\(specversion)' is not supported; use 1.0")
+        }
+        let type = try required("ce_type", nil)
+        if let contentType = header("content-type", in: headers) {
+            let media = mediaType(contentType)
+            guard media == "application/json" || media.hasSuffix("+json") else {
+                throw DecodeFailure(.unsupportedContentType, "binary mode: content-type '\(contentType)' is not supported; data must be JSON", eventType: type)
+            }
+        }
+        let data: JSONValue
+        do {
+            data = try JSONParser.parse(value)
+        } catch {
+            throw DecodeFailure(.notJSON, "binary mode: the value (data) is not JSON: \(error)", eventType: type)
+        }
+        return Envelope(
+            id: try required("ce_id", type),
+            source: try required("ce_source", type),
+            type: type,
+            time: try timestamp(try required("ce_time", type), field: "ce_time", eventType: type),
+            subject: header("ce_subject", in: headers),
+            data: data
+        )
+    }
+
+    private func header(_ name: String, in headers: [(String, [UInt8])]) -> String? {
+        guard let bytes = headers.last(where: { $0.0.lowercased() == name })?.1 else { return nil }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    private func mediaType(_ contentType: String) -> String {
+        contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
+    }
+
+    private func timestamp(_ text: String, field: String, eventType: String) throws(DecodeFailure) -> Timestamp {
+        guard let time = Timestamp(rfc3339: text) else {
+            throw DecodeFailure(.invalidValue, "'\(field)' must be an RFC 3339 timestamp such as 2026-11-26T15:04:05Z, got '\(text)'", eventType: eventType)
+        }
+        return time
+    }
+
+    // MARK: - Data
+
+    private func dataReader(_ envelope: Envelope) throws(DecodeFailure) -> FieldReader {
+        guard case .object(let members) = envelope.data else {
+            throw DecodeFailure(.wrongType, "'data' must be a JSON object, got \(envelope.data.typeName)", eventType: envelope.type)
+        }
+        return FieldReader(object: members, path: "data", eventType: envelope.type, limits: limits)
+    }
+
+    private func agentStatus(_ envelope: Envelope) throws(DecodeFailure) -> AgentStatus {
+        let data = try dataReader(envelope)
+        return AgentStatus(
+            agentID: try data.id("agent_id"),
+            status: try data.enumeration("status", as: AgentStatus.Status.self, allowed: AgentStatus.Status.allCases.map(\.rawValue)),
+            queues: try data.stringArray("queues", required: true),
+            capacity: try data.optionalInteger("capacity", in: 1...1000) ?? 1,
+            time: envelope.time
+        )
+    }
+
+    private func conversationEvent(_ envelope: Envelope) throws(DecodeFailure) -> ConversationEvent {
+        let data = try dataReader(envelope)
+        let conversationID = try data.id("conversation_id")
+        if let subject = envelope.subject, !subject.isEmpty, subject != conversationID {
+            throw data.failure(.invalidValue, "subject '\(subject)' differs from data.conversation_id '\(conversationID)'")
+        }
+        let payload: ConversationEvent.Payload
+        switch envelope.type {
+        case EventType.conversationStarted:
+            payload = .started(.init(
+                customerID: try data.id("customer_id"),
+                channel: try data.id("channel"),
+                locale: try data.id("locale"),
+                customerTier: try data.optionalID("customer_tier"),
+                metadata: try data.optionalStringMap("metadata")
+            ))
+        case EventType.customerMessage:
+            payload = .customerMessage(messageID: try data.id("message_id"), text: try data.text("text"))
+        case EventType.botMessage:
+            payload = .botMessage(.init(
+                messageID: try data.id("message_id"),
+                text: try data.text("text"),
+                sources: try data.stringArray("sources", required: true),
+                confidence: try data.optionalNumber("confidence", in: 0...1),
+                faithfulness: try data.optionalNumber("faithfulness", in: 0...1),
+                inReplyTo: try data.optionalID("in_reply_to")
+            ))
+        case EventType.feedback:
+            payload = .feedback(messageID: try data.id("message_id"), helpful: try data.bool("helpful"))
+        case EventType.handoffRequested:
+            payload = .handoffRequested(messageID: try data.optionalID("message_id"))
+        case EventType.offerAnswered:
+            payload = .offerAnswered(
+                offerID: try data.id("offer_id"),
+                answer: try data.enumeration("answer", as: ConversationEvent.OfferAnswer.self, allowed: ConversationEvent.OfferAnswer.allCases.map(\.rawValue))
+            )
+        case EventType.handoffAbandoned:
+            payload = .handoffAbandoned(handoffID: try data.optionalID("handoff_id"))
+        case EventType.conversationEnded:
+            payload = .ended(resolved: try data.bool("resolved"), csat: try data.optionalInteger("csat", in: 1...5))
+        case EventType.handoffAccepted:
+            payload = .handoffAccepted(handoffID: try data.optionalID("handoff_id"), agentID: try data.id("agent_id"))
+        case EventType.handoffRequeued:
+            payload = .handoffRequeued(
+                handoffID: try data.optionalID("handoff_id"),
+                agentID: try data.optionalID("agent_id"),
+                reason: try data.optionalString("reason", maxLength: limits.maxTextLength)
+            )
+        case EventType.handoffCompleted:
+            payload = .handoffCompleted(
+                handoffID: try data.optionalID("handoff_id"),
+                agentID: try data.optionalID("agent_id"),
+                handback: try data.optionalBool("handback") ?? false
+            )
+        default:
+            preconditionFailure("conversationInputs and this switch disagree about \(envelope.type)")
+        }
+        return ConversationEvent(id: envelope.id, source: envelope.source, time: envelope.time, conversationID: conversationID, payload: payload)
+    }
+}
+
+extension Substring {
+    var trimmingSpaces: Substring {
+        var slice = self
+        while slice.first?.isWhitespace == true { slice = slice.dropFirst() }
+        while slice.last?.isWhitespace == true { slice = slice.dropLast() }
+        return slice
+    }
+}

@@ -1,0 +1,134 @@
+/// Reads typed fields out of a JSON object and names the exact field when one is missing or mistyped.
+struct FieldReader {
+    let object: [String: JSONValue]
+    /// Where the object sits in the event (`data`, the envelope, …), for messages.
+    let path: String
+    let eventType: String?
+    let limits: DecodingLimits
+
+    private func name(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func failure(_ code: DecodeFailure.Code, _ reason: String) -> DecodeFailure {
+        DecodeFailure(code, reason, eventType: eventType)
+    }
+
+    func string(_ key: String, maxLength: Int? = nil) throws(DecodeFailure) -> String {
+        guard let value = object[key], value != .null else {
+            throw failure(.missingField, "required field '\(name(key))' is missing")
+        }
+        return try string(value, key: key, maxLength: maxLength)
+    }
+
+    func optionalString(_ key: String, maxLength: Int? = nil) throws(DecodeFailure) -> String? {
+        guard let value = object[key], value != .null else { return nil }
+        return try string(value, key: key, maxLength: maxLength)
+    }
+
+    private func string(_ value: JSONValue, key: String, maxLength: Int?) throws(DecodeFailure) -> String {
+        guard case .string(let text) = value else {
+            throw failure(.wrongType, "field '\(name(key))' must be a string, got \(value.typeName)")
+        }
+        let limit = maxLength ?? limits.maxIDLength
+        if text.utf8.count > limit * 4 || text.count > limit {
+            throw failure(.tooLarge, "field '\(name(key))' is longer than \(limit) characters")
+        }
+        return text
+    }
+
+    /// An identifier: a non-empty string of bounded length.
+    func id(_ key: String) throws(DecodeFailure) -> String {
+        let text = try string(key)
+        if text.isEmpty { throw failure(.invalidValue, "field '\(name(key))' must not be empty") }
+        return text
+    }
+
+    func optionalID(_ key: String) throws(DecodeFailure) -> String? {
+        guard let text = try optionalString(key) else { return nil }
+        if text.isEmpty { throw failure(.invalidValue, "field '\(name(key))' must not be empty") }
+        return text
+    }
+
+    func text(_ key: String) throws(DecodeFailure) -> String {
+        try string(key, maxLength: limits.maxTextLength)
+    }
+
+    func bool(_ key: String) throws(DecodeFailure) -> Bool {
+        guard let value = object[key], value != .null else {
+            throw failure(.missingField, "required field '\(name(key))' is missing")
+        }
+        guard case .bool(let flag) = value else {
+            throw failure(.wrongType, "field '\(name(key))' must be a boolean, got \(value.typeName)")
+        }
+        return flag
+    }
+
+    func optionalBool(_ key: String) throws(DecodeFailure) -> Bool? {
+        guard object[key] != nil, object[key] != .null else { return nil }
+        return try bool(key)
+    }
+
+    func optionalNumber(_ key: String, in range: ClosedRange<Double>) throws(DecodeFailure) -> Double? {
+        guard let value = object[key], value != .null else { return nil }
+        guard case .number(let number) = value else {
+            throw failure(.wrongType, "field '\(name(key))' must be a number, got \(value.typeName)")
+        }
+        guard range.contains(number) else {
+            throw failure(.invalidValue, "field '\(name(key))' must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
+    func optionalInteger(_ key: String, in range: ClosedRange<Int>) throws(DecodeFailure) -> Int? {
+        guard let number = try optionalNumber(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
+        guard number.rounded() == number else {
+            throw failure(.wrongType, "field '\(name(key))' must be an integer, got \(number)")
+        }
+        return Int(number)
+    }
+
+    func stringArray(_ key: String, required: Bool) throws(DecodeFailure) -> [String] {
+        guard let value = object[key], value != .null else {
+            if required { throw failure(.missingField, "required field '\(name(key))' is missing") }
+            return []
+        }
+        guard case .array(let elements) = value else {
+            throw failure(.wrongType, "field '\(name(key))' must be an array of strings, got \(value.typeName)")
+        }
+        if elements.count > limits.maxArrayLength {
+            throw failure(.tooLarge, "field '\(name(key))' has more than \(limits.maxArrayLength) elements")
+        }
+        var strings: [String] = []
+        strings.reserveCapacity(elements.count)
+        for (position, element) in elements.enumerated() {
+            guard case .string(let text) = element else {
+                throw failure(.wrongType, "field '\(name(key))[\(position)]' must be a string, got \(element.typeName)")
+            }
+            strings.append(text)
+        }
+        return strings
+    }
+
+    func enumeration<Value: RawRepresentable>(_ key: String, as type: Value.Type, allowed: [String]) throws(DecodeFailure) -> Value
+    where Value.RawValue == String {
+        let raw = try string(key)
+        guard let value = Value(rawValue: raw) else {
+            throw failure(.invalidValue, "field '\(name(key))' must be one of \(allowed.joined(separator: ", ")), got '\(raw)'")
+        }
+        return value
+    }
+
+    func optionalStringMap(_ key: String) throws(DecodeFailure) -> [String: String] {
+        guard let value = object[key], value != .null else { return [:] }
+        guard case .object(let members) = value else {
+            throw failure(.wrongType, "field '\(name(key))' must be an object of strings, got \(value.typeName)")
+        }
+        var map: [String: String] = [:]
+        for (member, element) in members {
+            guard case .string(let text) = element else {
+                throw failure(.wrongType, "field '\(name(key)).\(member)' must be a string, got \(element.typeName)")
+            }
+            map[member] = text
+        }
+        return map
+    }
+}

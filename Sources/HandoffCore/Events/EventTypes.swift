@@ -1,0 +1,29 @@
+/// The CloudEvents `type` names of the v1 contract (see `protocols/README.md`).
+public enum EventType {
+    public static let conversationStarted = "support.conversation.started"
+    public static let customerMessage = "support.message.customer"
+    public static let botMessage = "support.message.bot"
+    public static let feedback = "support.feedback"
+    public static let handoffRequested = "support.handoff.requested"
+    public static let offerAnswered = "support.escalation.offer_answered"
+    public static let handoffAbandoned = "support.handoff.abandoned"
+    public static let conversationEnded = "support.conversation.ended"
+    public static let handoffAccepted = "support.handoff.accepted"
+    public static let handoffRequeued = "support.handoff.requeued"
+    public static let handoffCompleted = "support.handoff.completed"
+    public static let agentStatus = "support.agent.status"
+
+    public static let handoffCreated = "support.handoff.created"
+    public static let handoffUpdated = "support.handoff.updated"
+    public static let escalationOffered = "support.escalation.offered"
+    public static let handoffAnnounced = "support.handoff.announced"
+    public static let botPaused = "support.bot.paused"
+    public static let botResumed = "support.bot.resumed"
+    public static let deadLetter = "support.deadletter"
+
+    /// The input types read from the conversations topic.
+    public static let conversationInputs: Set<String> = [
+        conversationStarted, customerMessage, botMessage, feedback, handoffRequested, offerAnswered,
+        handoffAbandoned, conversationEnded, handoffAccepted, handoffRequeued, handoffCompleted,
+    ]
+}

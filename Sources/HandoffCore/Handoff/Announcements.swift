@@ -1,0 +1,36 @@
+/// Customer-facing sentences, in the conversation's language where we have one, else English.
+public enum Announcements {
+    public static let languages: Set<String> = ["en", "de", "fr", "es", "it", "nl", "pt", "cs"]
+
+    public static func language(_ language: String) -> String {
+        languages.contains(language) ? language : "en"
+    }
+
+    /// "Someone is taking over, you need not repeat anything."
+    public static func handoff(_ language: String) -> String {
+        switch self.language(language) {
+        case "de": "Ich übergebe jetzt an eine Kollegin oder einen Kollegen aus unserem Team. Sie müssen nichts wiederholen – unser Gespräch liegt ihr oder ihm vor."
+        case "fr": "Je transmets maintenant votre demande à un membre de notre équipe. Vous n'aurez rien à répéter : notre conversation lui est transmise."
+        case "es": "Ahora le paso con una persona de nuestro equipo. No tendrá que repetir nada: verá toda nuestra conversación."
+        case "it": "Ora la metto in contatto con una persona del nostro team. Non dovrà ripetere nulla: vedrà tutta la nostra conversazione."
+        case "nl": "Ik draag het gesprek nu over aan een collega van ons team. U hoeft niets te herhalen: uw collega ziet ons hele gesprek."
+        case "pt": "Vou agora passar para uma pessoa da nossa equipa. Não precisa de repetir nada: ela vê toda a nossa conversa."
+        case "cs": "Nyní vás předávám kolegovi z našeho týmu. Nemusíte nic opakovat – uvidí celý náš rozhovor."
+        default: "I'm handing you over to a colleague from our team now. You won't need to repeat anything – they can see our whole conversation."
+        }
+    }
+
+    /// The proactive offer after the second unsuccessful answer.
+    public static func offer(_ language: String) -> String {
+        switch self.language(language) {
+        case "de": "Ich konnte Ihnen bisher nicht richtig helfen. Möchten Sie mit einer Kollegin oder einem Kollegen sprechen, oder sollen wir Sie zurückrufen?"
+        case "fr": "Je n'ai pas encore pu vous aider correctement. Souhaitez-vous parler à un membre de notre équipe, ou préférez-vous être rappelé ?"
+        case "es": "Todavía no he podido ayudarle bien. ¿Quiere hablar con una persona de nuestro equipo o prefiere que le llamemos?"
+        case "it": "Finora non sono riuscito ad aiutarla davvero. Vuole parlare con una persona del nostro team o preferisce essere richiamato?"
+        case "nl": "Ik heb u nog niet goed kunnen helpen. Wilt u met een collega spreken, of zullen we u terugbellen?"
+        case "pt": "Ainda não consegui ajudar bem. Quer falar com uma pessoa da nossa equipa ou prefere que lhe liguemos?"
+        case "cs": "Zatím se mi nepodařilo vám pořádně pomoci. Chcete mluvit s kolegou z našeho týmu, nebo vám máme zavolat zpět?"
+        default: "I haven't been able to solve this for you yet. Would you like to talk to a colleague from our team, or shall we call you back?"
+        }
+    }
+}

@@ -1,0 +1,64 @@
+/// Builds the handoff's summary from the transcript alone: every sentence in it is a quotation,
+/// so nothing in it can be invented.
+public struct ExtractiveSummarizer: Sendable {
+    static let facts = KeyFactExtractor()
+    static let cues = CustomerCueReader()
+    static let topics = TopicClassifier()
+    /// Longest quotation of a message in the summary (characters).
+    static let quoteLimit = 280
+
+    public init() {}
+
+    public func summarize(state: ConversationState, reasons: [EscalationReason], category: Category, language: String) -> Summary {
+        let customer = state.transcript.filter { $0.role == .customer }
+        let bot = state.transcript.filter { $0.role == .bot }
+        let substantive = customer.filter { NormalizedText($0.text).tokens.count >= 3 }
+        let goal = (substantive.first ?? customer.first)?.text ?? ""
+        // The issue: the message that says most about the category, latest first among equals.
+        var issue = customer.last?.text ?? ""
+        var bestScore = 0.0
+        for message in customer {
+            let score = Self.topics.score(NormalizedText(message.text)).byCategory[category] ?? 0
+            if score >= bestScore && score > 0 {
+                bestScore = score
+                issue = message.text
+            }
+        }
+        var sentiment = Summary.Sentiment.neutral
+        var maxFrustration = 0.0
+        var insult = false
+        for message in customer.suffix(5) {
+            let read = Self.cues.read(NormalizedText(message.text))
+            maxFrustration = max(maxFrustration, read.frustration)
+            insult = insult || read.hasInsult
+        }
+        if insult || maxFrustration >= 3 || reasons.contains(where: { $0.code == .frustration }) {
+            sentiment = .angry
+        } else if maxFrustration > 0 || state.unsuccessfulReplies > 0 || reasons.contains(where: { $0.code == .repeatedFailures || $0.code == .deadEnd }) {
+            sentiment = .negative
+        } else if let last = customer.last, Self.cues.read(NormalizedText(last.text)).saysThanks {
+            sentiment = .positive
+        }
+        var keyFacts: [Summary.KeyFact] = []
+        var seen = Set<String>()
+        for message in customer {
+            for fact in Self.facts.extract(from: message.text, messageID: message.messageID) where seen.insert(fact.value).inserted {
+                keyFacts.append(fact)
+            }
+        }
+        return Summary(
+            source: "extractive",
+            goal: Self.quote(goal),
+            issue: Self.quote(issue),
+            botAnswers: bot.suffix(3).map { .init(messageID: $0.messageID, text: Self.quote($0.text)) },
+            escalationReason: reasons.map(\.detail).joined(separator: " "),
+            sentiment: sentiment,
+            keyFacts: Array(keyFacts.prefix(20)),
+            language: language
+        )
+    }
+
+    static func quote(_ text: String) -> String {
+        text.count <= quoteLimit ? text : String(text.prefix(quoteLimit - 1)) + "…"
+    }
+}

@@ -1,0 +1,118 @@
+/// Finds order and invoice numbers, amounts, dates, e-mail addresses, phone numbers, error and
+/// tracking codes in customer text, and returns each exactly as written.
+public struct KeyFactExtractor: Sendable {
+    public init() {}
+
+    private struct Word {
+        var text: Substring
+        var folded: String
+    }
+
+    private static let orderWords: Set<String> = ["order", "bestellung", "bestellnummer", "commande", "pedido", "ordine", "bestelling", "encomenda", "objednavka", "objednavky", "objednavku", "auftrag"]
+    private static let invoiceWords: Set<String> = ["invoice", "rechnung", "rechnungsnummer", "facture", "factura", "fattura", "factuur", "fatura", "faktura", "faktury", "bill", "receipt"]
+    private static let trackingWords: Set<String> = ["tracking", "sendungsnummer", "sendungsverfolgung", "suivi", "seguimiento", "tracciamento", "rastreio", "rastreamento", "zasilky", "trackingnummer"]
+    private static let currencyWords: Set<String> = ["eur", "euro", "euros", "usd", "gbp", "czk", "kc", "chf", "dollars", "dolares", "reais", "brl", "pounds"]
+    private static let currencySymbols: Set<Character> = ["€", "$", "£", "¥"]
+
+    public func extract(from text: String, messageID: String) -> [Summary.KeyFact] {
+        let words = Self.words(in: text)
+        var facts: [Summary.KeyFact] = []
+        var index = 0
+        while index < words.count {
+            let word = words[index].text
+            let context = words[max(0, index - 3)..<index].map(\.folded)
+            if let (value, consumed) = amount(words, index, in: text) {
+                facts.append(.init(kind: .amount, value: value, messageID: messageID))
+                index += consumed
+                continue
+            }
+            if word.contains("@"), word.dropFirst().contains("."), !word.hasPrefix("@") {
+                facts.append(.init(kind: .email, value: String(word), messageID: messageID))
+            } else if Self.isDate(word) {
+                facts.append(.init(kind: .date, value: String(word), messageID: messageID))
+            } else if Self.isPhone(word) {
+                facts.append(.init(kind: .phone, value: String(word), messageID: messageID))
+            } else if Self.isErrorCode(word) {
+                facts.append(.init(kind: .errorCode, value: String(word), messageID: messageID))
+            } else if Self.isIdentifier(word) {
+                let kind: Summary.KeyFact.Kind
+                let upper = word.uppercased()
+                if context.contains(where: Self.trackingWords.contains) { kind = .trackingNumber }
+                else if context.contains(where: Self.invoiceWords.contains) || upper.hasPrefix("INV") || upper.hasPrefix("RE-") { kind = .invoiceNumber }
+                else if context.contains(where: Self.orderWords.contains) || word.hasPrefix("#") { kind = .orderNumber }
+                else { kind = .other }
+                facts.append(.init(kind: kind, value: String(word), messageID: messageID))
+            }
+            index += 1
+        }
+        var seen = Set<String>()
+        return facts.filter { seen.insert($0.value).inserted }
+    }
+
+    private static func words(in text: String) -> [Word] {
+        text.split(whereSeparator: { $0.isWhitespace }).map { raw in
+            var slice = raw
+            while let last = slice.last, ".,;:!?)\"'»“”]".contains(last) { slice = slice.dropLast() }
+            while let first = slice.first, "(\"'«“„[".contains(first) { slice = slice.dropFirst() }
+            return Word(text: slice, folded: NormalizedText.tokenize(String(slice)).joined())
+        }
+    }
+
+    private func amount(_ words: [Word], _ index: Int, in text: String) -> (String, Int)? {
+        let word = words[index].text
+        guard word.contains(where: \.isNumber) || Self.currencySymbols.contains(word.last ?? " ") || Self.currencySymbols.contains(word.first ?? " ") else { return nil }
+        let stripped = word.filter { !Self.currencySymbols.contains($0) }
+        let isNumber = !stripped.isEmpty && stripped.allSatisfy { $0.isNumber || $0 == "." || $0 == "," } && stripped.contains(where: \.isNumber)
+        if isNumber, stripped.count < word.count { return (String(word), 1) }
+        if isNumber, index + 1 < words.count {
+            let next = words[index + 1]
+            if next.text.count == 1, let symbol = next.text.first, Self.currencySymbols.contains(symbol) || Self.currencyWords.contains(next.folded) {
+                return (String(text[word.startIndex..<next.text.endIndex]), 2)
+            }
+            if Self.currencyWords.contains(next.folded) { return (String(text[word.startIndex..<next.text.endIndex]), 2) }
+        }
+        if word.count == 1, let symbol = word.first, Self.currencySymbols.contains(symbol), index + 1 < words.count {
+            let next = words[index + 1].text
+            if !next.isEmpty, next.allSatisfy({ $0.isNumber || $0 == "." || $0 == "," }) { return (String(text[word.startIndex..<next.endIndex]), 2) }
+        }
+        if isNumber, index > 0, Self.currencyWords.contains(words[index - 1].folded) {
+            return (String(text[words[index - 1].text.startIndex..<word.endIndex]), 1)
+        }
+        return nil
+    }
+
+    private static func isDate(_ word: Substring) -> Bool {
+        let parts = word.split(whereSeparator: { $0 == "-" || $0 == "." || $0 == "/" })
+        guard parts.count == 3, parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isNumber) }) else { return false }
+        let lengths = parts.map(\.count)
+        return (lengths[0] == 4 && lengths[1] <= 2 && lengths[2] <= 2) || (lengths[0] <= 2 && lengths[1] <= 2 && (lengths[2] == 4 || lengths[2] == 2))
+    }
+
+    private static func isPhone(_ word: Substring) -> Bool {
+        guard word.hasPrefix("+") || word.hasPrefix("00") else { return false }
+        let digits = word.filter(\.isNumber).count
+        return digits >= 9 && word.allSatisfy { $0.isNumber || "+-/() ".contains($0) }
+    }
+
+    private static func isErrorCode(_ word: Substring) -> Bool {
+        let upper = word.uppercased()
+        if word.contains("_"), word.contains(where: \.isLetter), word == upper { return true }
+        if upper.hasPrefix("0X"), word.count >= 6, word.dropFirst(2).allSatisfy(\.isHexDigit) { return true }
+        for prefix in ["ERR", "ERROR", "E"] where upper.hasPrefix(prefix) {
+            let rest = upper.dropFirst(prefix.count).drop { $0 == "-" || $0 == "_" }
+            if rest.count >= 3, rest.allSatisfy(\.isNumber), word == upper { return true }
+        }
+        return false
+    }
+
+    /// A reference number: digits with letters or separators, or a long run of digits.
+    private static func isIdentifier(_ word: Substring) -> Bool {
+        let body = word.hasPrefix("#") ? word.dropFirst() : word
+        let digits = body.filter(\.isNumber).count
+        guard digits >= 3, body.count >= 4, body.count <= 40 else { return false }
+        guard body.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "/" || $0 == "_" }) else { return false }
+        let letters = body.filter(\.isLetter).count
+        if letters == 0 { return digits >= 5 || word.hasPrefix("#") }
+        return letters <= digits + 4 && body.first?.isLetter == true || body.contains("-")
+    }
+}

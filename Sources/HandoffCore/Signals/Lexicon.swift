@@ -1,0 +1,92 @@
+/// A weighted list of words and phrases, matched against ``NormalizedText`` tokens.
+///
+/// Patterns are written folded (no diacritics). `word` matches the token exactly; `word*` matches any
+/// token starting with `word` (at least three letters); a pattern of several words matches
+/// consecutive tokens, the last one may carry `*`.
+public struct Lexicon<Label: Hashable & Sendable>: Sendable {
+    public struct Entry: Sendable {
+        public var tokens: [String]
+        public var lastIsPrefix: Bool
+        public var label: Label
+        public var weight: Double
+        public var pattern: String
+    }
+
+    public struct Match: Sendable, Equatable {
+        public var label: Label
+        public var weight: Double
+        public var pattern: String
+        /// Index of the first token matched.
+        public var position: Int
+        /// How many tokens the match spans.
+        public var length: Int
+    }
+
+    private var byExactFirst: [String: [Int]] = [:]
+    private var byPrefixFirst: [String: [Int]] = [:]
+    private(set) var entries: [Entry] = []
+
+    public init(_ groups: [(Label, Double, [String])]) {
+        for (label, weight, patterns) in groups {
+            for pattern in patterns { add(pattern, label: label, weight: weight) }
+        }
+    }
+
+    private mutating func add(_ pattern: String, label: Label, weight: Double) {
+        var words = NormalizedText.tokenize(pattern.replacingStar())
+        guard !words.isEmpty else { return }
+        let isPrefix = pattern.hasSuffix("*")
+        if isPrefix, words[words.count - 1].count < 3 { words[words.count - 1] += "" }
+        let entry = Entry(tokens: words, lastIsPrefix: isPrefix, label: label, weight: weight, pattern: pattern)
+        let index = entries.count
+        entries.append(entry)
+        if words.count == 1 && isPrefix {
+            byPrefixFirst[String(words[0].prefix(3)), default: []].append(index)
+        } else {
+            byExactFirst[words[0], default: []].append(index)
+        }
+    }
+
+    /// Every match in `text`, in token order. A phrase and a word inside it both match.
+    public func matches(in text: NormalizedText) -> [Match] {
+        let tokens = text.tokens
+        var found: [Match] = []
+        for position in tokens.indices {
+            let token = tokens[position]
+            if let candidates = byExactFirst[token] {
+                for index in candidates where matchesAt(entries[index], tokens, position) {
+                    let entry = entries[index]
+                    found.append(Match(label: entry.label, weight: entry.weight, pattern: entry.pattern, position: position, length: entry.tokens.count))
+                }
+            }
+            if token.count >= 3, let candidates = byPrefixFirst[String(token.prefix(3))] {
+                for index in candidates where token.hasPrefix(entries[index].tokens[0]) {
+                    let entry = entries[index]
+                    found.append(Match(label: entry.label, weight: entry.weight, pattern: entry.pattern, position: position, length: 1))
+                }
+            }
+        }
+        return found
+    }
+
+    private func matchesAt(_ entry: Entry, _ tokens: [String], _ position: Int) -> Bool {
+        let count = entry.tokens.count
+        guard position + count <= tokens.count else { return false }
+        for offset in 0..<count {
+            let token = tokens[position + offset]
+            let expected = entry.tokens[offset]
+            if offset == count - 1 && entry.lastIsPrefix {
+                if !token.hasPrefix(expected) { return false }
+            } else if token != expected {
+                return false
+            }
+        }
+        return true
+    }
+}
+
+extension String {
+    fileprivate func replacingStar() -> String {
+        String(unicodeScalars.filter { $0 != "*" })
+    }
+}

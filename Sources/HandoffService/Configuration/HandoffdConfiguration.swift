@@ -1,0 +1,61 @@
+public import HandoffCore
+public import Kafka
+
+/// Everything `handoffd` is configured with; every field has a documented default.
+public struct HandoffdConfiguration: Sendable, Equatable {
+    /// CloudEvents `source` of every output: one URI per deployment, never per instance.
+    public var source = "urn:handoffd"
+    public var topics = Topics()
+    /// librdkafka properties passed through (`kafka:` section and `--kafka-property`).
+    public var kafka: [String: String] = ["group.id": "handoffd"]
+    public var limits = DecodingLimits()
+    /// Bytes of a refused record kept in its dead letter. Default 64 KiB.
+    public var deadLetterMaxBytes = 64 * 1024
+    public var processing = Processing()
+    /// The escalation rules, routing and priorities.
+    public var policy = EscalationPolicy()
+
+    public init() {}
+
+    /// Topic names; all configurable.
+    public struct Topics: Sendable, Equatable {
+        public var conversations = "support.conversations"
+        public var agents = "support.agents"
+        public var handoffs = "support.handoffs"
+        public var directives = "support.directives"
+        public var deadLetter = "support.deadletter"
+        public init() {}
+
+        public func name(for channel: OutputEvent.Channel) -> String {
+            switch channel {
+            case .handoffs: handoffs
+            case .directives: directives
+            case .deadLetter: deadLetter
+            }
+        }
+    }
+
+    public struct Processing: Sendable, Equatable {
+        /// Records buffered between librdkafka and processing before partitions pause. Default 10 000.
+        public var bufferLimit = 10_000
+        /// Records processed whose outputs are not yet acknowledged, before processing waits. Default 20 000.
+        public var maxInFlight = 20_000
+        /// Conversations idle this long (and without an open handoff) are forgotten. Default 24 h.
+        public var idleTimeout: Duration = .seconds(24 * 3600)
+        /// How long shutdown waits for outstanding deliveries. Default 30 s.
+        public var shutdownTimeout: Duration = .seconds(30)
+        public init() {}
+    }
+
+    /// The librdkafka configuration for the given brokers and extra properties (which win).
+    public func kafkaConfiguration(brokers: String?, overrides: [String: String] = [:]) -> KafkaConfiguration {
+        var properties = kafka
+        if let brokers { properties["bootstrap.servers"] = brokers }
+        properties.merge(overrides) { $1 }
+        return KafkaConfiguration(properties: properties)
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+}

@@ -1,0 +1,291 @@
+internal import CRdKafka
+public import Logging
+import Foundation
+import Synchronization
+
+/// A consumer-group member (or, with ``Mode/readAll``, a reader of whole topics outside any group).
+///
+/// A dedicated thread polls librdkafka so `max.poll.interval.ms` is honoured whatever the
+/// processing does; messages wait in a bounded buffer, and the partitions are paused while it is
+/// full, so memory stays bounded and nothing is dropped.
+public final class KafkaConsumer: Sendable {
+    public enum Mode: Sendable {
+        /// Join the group of `group.id` and consume the topics' partitions assigned to us.
+        case group(topics: [String])
+        /// Read every partition of these topics from the beginning, outside any group, never committing.
+        case readAll(topics: [String])
+    }
+
+    private let handle: KafkaHandle
+    private let state: Mutex<BufferState>
+    private let poller: Mutex<PollThread?> = Mutex(nil)
+    private let highWatermark: Int
+    private let lowWatermark: Int
+    private let logger: Logger
+    private let isGroup: Bool
+
+    struct BufferState: ~Copyable {
+        var messages: [KafkaMessage] = []
+        var head = 0
+        var waiter: CheckedContinuation<Void, Never>?
+        var paused = false
+        var closed = false
+        var revoked: Set<TopicPartition> = []
+        var count: Int { messages.count - head }
+    }
+
+    /// - Parameters:
+    ///   - bufferLimit: messages held between librdkafka and the processing; above it, partitions pause.
+    ///   - onRebalance: called on the poll thread before an assignment changes. On `.revoked`, finish
+    ///     and store offsets for those partitions before returning.
+    public init(configuration: KafkaConfiguration, mode: Mode, logger: Logger, bufferLimit: Int = 10_000,
+                onRebalance: (@Sendable (RebalanceEvent) -> Void)? = nil) throws(KafkaError) {
+        var configuration = configuration
+        var ownRebalance = onRebalance
+        switch mode {
+        case .group:
+            isGroup = true
+            guard configuration["group.id"] != nil else {
+                throw KafkaError(code: .configuration, message: "a group consumer needs 'group.id'")
+            }
+            // Offsets are stored only after the outputs of a record were delivered; librdkafka
+            // commits what was stored.
+            if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
+            if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
+        case .readAll:
+            isGroup = false
+            ownRebalance = nil
+            configuration["enable.auto.commit"] = "false"
+            if configuration["group.id"] == nil { configuration["group.id"] = "handoffd-reader-\(UUID().uuidString)" }
+        }
+        highWatermark = max(1, bufferLimit)
+        lowWatermark = max(0, bufferLimit / 2)
+        self.logger = logger
+        state = Mutex(BufferState())
+        let box = RebalanceBox()
+        let forward: (@Sendable (RebalanceEvent) -> Void)? = isGroup ? { @Sendable event in box.handler?(event) } : nil
+        handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration,
+                                 callbacks: KafkaCallbacks(logger: logger, rebalance: forward))
+        rd_kafka_poll_set_consumer(handle.rk)
+        let userHandler = ownRebalance
+        box.handler = { [weak self] event in
+            self?.rebalanced(event)
+            userHandler?(event)
+        }
+        switch mode {
+        case .group(let topics):
+            let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+            let result = rd_kafka_subscribe(handle.rk, list)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError.from(result) }
+        case .readAll(let topics):
+            try assignAll(topics: topics)
+        }
+        let pointer = handle.pointer
+        poller.withLock { $0 = PollThread(name: "kafka-consumer-poll") { [weak self] in self?.pollOnce(pointer) } }
+    }
+
+    deinit {
+        poller.withLock { $0?.stop() }
+    }
+
+    private func assignAll(topics: [String]) throws(KafkaError) {
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let list = rd_kafka_topic_partition_list_new(16)!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics {
+            let topicHandle = rd_kafka_topic_new(handle.rk, topic, nil)
+            defer { rd_kafka_topic_destroy(topicHandle) }
+            let result = rd_kafka_metadata(handle.rk, 0, topicHandle, &metadata, 10_000)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError.from(result) }
+            defer { rd_kafka_metadata_destroy(metadata) }
+            guard metadata.pointee.topic_cnt == 1 else { throw KafkaError(code: .librdkafka, message: "no metadata for topic \(topic)") }
+            let described = metadata.pointee.topics[0]
+            if described.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                throw KafkaError(code: .librdkafka, message: "topic \(topic): \(String(cString: rd_kafka_err2str(described.err)))", librdkafkaCode: described.err.rawValue)
+            }
+            for index in 0..<Int(described.partition_cnt) {
+                let element = rd_kafka_topic_partition_list_add(list, topic, described.partitions[index].id)
+                element?.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            }
+        }
+        let result = rd_kafka_assign(handle.rk, list)
+        guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError.from(result) }
+    }
+
+    // MARK: - Poll thread
+
+    private func pollOnce(_ pointer: KafkaPointer) {
+        guard let message = rd_kafka_consumer_poll(pointer.raw, 100) else { return }
+        defer { rd_kafka_message_destroy(message) }
+        let record = message.pointee
+        if record.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+            if record.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
+                logger.warning("consumer error: \(String(cString: rd_kafka_err2str(record.err)))")
+            }
+            return
+        }
+        let topic = record.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let value = record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? []
+        let key = record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) }
+        var headers: [(String, [UInt8])] = []
+        var headerList: OpaquePointer?
+        if rd_kafka_message_headers(message, &headerList) == RD_KAFKA_RESP_ERR_NO_ERROR, let headerList {
+            var index = 0
+            var name: UnsafePointer<CChar>?
+            var bytes: UnsafeRawPointer?
+            var size = 0
+            while rd_kafka_header_get_all(headerList, index, &name, &bytes, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                if let name {
+                    headers.append((String(cString: name), bytes.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+                }
+                index += 1
+            }
+        }
+        var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let timestamp = rd_kafka_message_timestamp(message, &timestampType)
+        let consumed = KafkaMessage(topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
+                                    headers: headers, timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
+        let (waiter, shouldPause) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
+            state.messages.append(consumed)
+            let waiter = state.waiter
+            state.waiter = nil
+            var pause = false
+            if !state.paused && state.count >= highWatermark {
+                state.paused = true
+                pause = true
+            }
+            return (waiter, pause)
+        }
+        waiter?.resume()
+        if shouldPause { setPaused(true) }
+    }
+
+    private func setPaused(_ paused: Bool) {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle.rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        _ = paused ? rd_kafka_pause_partitions(handle.rk, list) : rd_kafka_resume_partitions(handle.rk, list)
+        logger.debug(paused ? "buffer full: partitions paused" : "buffer drained: partitions resumed")
+    }
+
+    private func rebalanced(_ event: RebalanceEvent) {
+        switch event {
+        case .revoked(let partitions):
+            // Buffered records of revoked partitions belong to the next owner now; it re-reads them
+            // from the committed offset.
+            let revoked = Set(partitions)
+            state.withLock { state in
+                state.messages = Array(state.messages[state.head...]).filter { !revoked.contains($0.topicPartition) }
+                state.head = 0
+                state.revoked.formUnion(revoked)
+            }
+        case .assigned(let partitions):
+            state.withLock { state in state.revoked.subtract(partitions) }
+            // A fresh assignment starts unpaused in librdkafka; keep our flag honest.
+            let paused = state.withLock { $0.paused }
+            if paused { setPaused(true) }
+        }
+    }
+
+    // MARK: - Processing side
+
+    /// Up to `maximum` buffered messages in order; waits while there are none. Nil once closed.
+    public func nextBatch(maximum: Int = 512) async -> [KafkaMessage]? {
+        while true {
+            enum Step { case batch([KafkaMessage], resume: Bool), wait, closed }
+            let step: Step = state.withLock { state in
+                if state.count > 0 {
+                    let end = min(state.messages.count, state.head + maximum)
+                    let batch = Array(state.messages[state.head..<end])
+                    state.head = end
+                    if state.head > 4096 || state.head == state.messages.count {
+                        state.messages.removeFirst(state.head)
+                        state.head = 0
+                    }
+                    var resume = false
+                    if state.paused && state.count <= lowWatermark {
+                        state.paused = false
+                        resume = true
+                    }
+                    return .batch(batch, resume: resume)
+                }
+                return state.closed ? .closed : .wait
+            }
+            switch step {
+            case .batch(let batch, let resume):
+                if resume { setPaused(false) }
+                return batch
+            case .closed:
+                return nil
+            case .wait:
+                await withCheckedContinuation { continuation in
+                    let resumeNow = state.withLock { state -> Bool in
+                        if state.count > 0 || state.closed { return true }
+                        state.waiter = continuation
+                        return false
+                    }
+                    if resumeNow { continuation.resume() }
+                }
+            }
+        }
+    }
+
+    /// Whether a partition was revoked since it was last assigned (its records must not be processed).
+    public func isRevoked(_ partition: TopicPartition) -> Bool {
+        state.withLock { $0.revoked.contains(partition) }
+    }
+
+    /// Marks everything before `offset` as done; librdkafka commits it with the next auto-commit.
+    public func storeOffset(_ partition: TopicPartition, nextOffset: Int64) {
+        let list = rd_kafka_topic_partition_list_new(1)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset = nextOffset
+        let result = rd_kafka_offsets_store(handle.rk, list)
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR {
+            logger.debug("offset store for \(partition) skipped: \(String(cString: rd_kafka_err2str(result)))")
+        }
+    }
+
+    /// Commits the stored offsets now (synchronously, on a dedicated thread).
+    public func commit() async -> KafkaError? {
+        guard isGroup else { return nil }
+        let pointer = handle.pointer
+        let result = await BlockingCall.run { rd_kafka_commit(pointer.raw, nil, 0).rawValue }
+        let code = rd_kafka_resp_err_t(rawValue: result)
+        if code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR__NO_OFFSET { return nil }
+        return KafkaError.from(code)
+    }
+
+    /// Stops polling, commits, and leaves the group. Pending ``nextBatch`` calls return nil.
+    public func close() async {
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            state.closed = true
+            defer { state.waiter = nil }
+            return state.waiter
+        }
+        waiter?.resume()
+        let thread = poller.withLock { poller -> PollThread? in
+            defer { poller = nil }
+            return poller
+        }
+        await BlockingCall.run { thread?.stop() }
+        let pointer = handle.pointer
+        let isGroup = isGroup
+        let result = await BlockingCall.run { isGroup ? rd_kafka_consumer_close(pointer.raw).rawValue : 0 }
+        if result != 0 { logger.warning("consumer close: \(String(cString: rd_kafka_err2str(rd_kafka_resp_err_t(rawValue: result))))") }
+    }
+
+    /// The fatal error librdkafka raised, if any.
+    public var fatalError: KafkaError? { handle.fatalError }
+}
+
+/// Lets the rebalance callback reach the consumer created after librdkafka needed the callback.
+private final class RebalanceBox: Sendable {
+    private let stored = Mutex<(@Sendable (RebalanceEvent) -> Void)?>(nil)
+    var handler: (@Sendable (RebalanceEvent) -> Void)? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
+}

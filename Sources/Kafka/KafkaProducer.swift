@@ -1,0 +1,117 @@
+internal import CRdKafka
+public import Logging
+import Foundation
+import Synchronization
+
+/// An idempotent producer. `send` never blocks the caller for long: it enqueues in librdkafka and
+/// reports each delivery, by token, to the handler given at creation.
+public final class KafkaProducer: Sendable {
+    private let handle: KafkaHandle
+    private let poller: PollThread
+
+    /// - Parameters:
+    ///   - configuration: librdkafka properties; `enable.idempotence` defaults to true.
+    ///   - onDelivery: called once per sent message with its token and, on failure, the error
+    ///     (on librdkafka's poll thread; keep it short).
+    public init(configuration: KafkaConfiguration, logger: Logger,
+                onDelivery: @escaping @Sendable (_ token: UInt64, _ error: KafkaError?) -> Void) throws(KafkaError) {
+        var configuration = configuration
+        if configuration["enable.idempotence"] == nil { configuration["enable.idempotence"] = "true" }
+        if configuration["linger.ms"] == nil { configuration["linger.ms"] = "5" }
+        handle = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: configuration,
+                                 callbacks: KafkaCallbacks(logger: logger, delivery: onDelivery))
+        let pointer = handle.pointer
+        poller = PollThread(name: "kafka-producer-poll") { rd_kafka_poll(pointer.raw, 100) }
+    }
+
+    deinit {
+        poller.stop()
+    }
+
+    /// Enqueues one message. Waits (off the cooperative pool's critical path: it sleeps with
+    /// `Task.sleep`) while librdkafka's queue is full.
+    /// - Parameters:
+    ///   - token: returned to `onDelivery`; must not be 0.
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])] = [], token: UInt64) async throws(KafkaError) {
+        precondition(token != 0, "delivery token 0 is reserved")
+        while true {
+            let result = enqueue(topic: topic, key: key, value: value, headers: headers, token: token)
+            if result == RD_KAFKA_RESP_ERR_NO_ERROR { return }
+            if result == RD_KAFKA_RESP_ERR__QUEUE_FULL {
+                do { try await Task.sleep(for: .milliseconds(5)) } catch { throw KafkaError(code: .shutdown, message: "cancelled while the producer queue was full") }
+                continue
+            }
+            if let fatal = handle.fatalError { throw fatal }
+            throw KafkaError.from(result)
+        }
+    }
+
+    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])], token: UInt64) -> rd_kafka_resp_err_t {
+        var headerList: OpaquePointer?
+        if !headers.isEmpty {
+            headerList = rd_kafka_headers_new(headers.count)
+            for (name, bytes) in headers {
+                bytes.withUnsafeBytes { buffer in
+                    _ = rd_kafka_header_add(headerList, name, -1, buffer.baseAddress, buffer.count)
+                }
+            }
+        }
+        let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
+        let result = value.withUnsafeBytes { valueBuffer in
+            if let key {
+                return key.withUnsafeBytes { keyBuffer in
+                    handoffd_produce(handle.rk, topic, RD_KAFKA_PARTITION_UA, keyBuffer.baseAddress, keyBuffer.count,
+                                     valueBuffer.baseAddress, valueBuffer.count, headerList, opaque)
+                }
+            }
+            return handoffd_produce(handle.rk, topic, RD_KAFKA_PARTITION_UA, nil, 0, valueBuffer.baseAddress, valueBuffer.count, headerList, opaque)
+        }
+        if result != RD_KAFKA_RESP_ERR_NO_ERROR, let headerList { rd_kafka_headers_destroy(headerList) }
+        return result
+    }
+
+    /// Waits until every enqueued message was delivered or failed, at most `timeout`.
+    /// Runs librdkafka's blocking flush on a dedicated thread.
+    /// - Returns: true when nothing is left in flight.
+    public func flush(timeout: Duration) async -> Bool {
+        let pointer = handle.pointer
+        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        return await BlockingCall.run { rd_kafka_flush(pointer.raw, milliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR }
+    }
+
+    /// Messages enqueued and not yet delivered.
+    public var inFlight: Int { Int(rd_kafka_outq_len(handle.rk)) }
+
+    /// A fatal error (e.g. the idempotent producer lost its guarantees), after which the process must restart.
+    public var fatalError: KafkaError? { handle.fatalError }
+}
+
+/// A dedicated thread that calls a blocking poll until stopped; never a cooperative-pool thread.
+final class PollThread: Sendable {
+    private let running = Atomic<Bool>(true)
+    private let finished = DispatchSemaphore(value: 0)
+
+    init(name: String, poll: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in
+            while running.load(ordering: .acquiring) { poll() }
+            finished.signal()
+        }
+        thread.name = name
+        thread.start()
+    }
+
+    func stop() {
+        if running.exchange(false, ordering: .acquiringAndReleasing) { finished.wait() }
+    }
+}
+
+/// Runs one blocking librdkafka call on a fresh thread and resumes the caller when it returns.
+enum BlockingCall {
+    static func run<Result: Sendable>(_ body: @escaping @Sendable () -> Result) async -> Result {
+        await withCheckedContinuation { continuation in
+            let thread = Thread { continuation.resume(returning: body()) }
+            thread.name = "kafka-blocking-call"
+            thread.start()
+        }
+    }
+}

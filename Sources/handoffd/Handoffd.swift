@@ -1,0 +1,63 @@
+import ArgumentParser
+import Foundation
+import HandoffCore
+import HandoffService
+
+@main
+struct Handoffd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "handoffd",
+        abstract: "Decides when a person must take over from a support chatbot, and hands the conversation over with its context.",
+        subcommands: [Serve.self, Replay.self, Demo.self],
+        defaultSubcommand: nil
+    )
+}
+
+/// Loads the configuration file, or the defaults; exits with a message a person can act on.
+func loadConfiguration(_ path: String?) throws -> HandoffdConfiguration {
+    guard let path else { return HandoffdConfiguration() }
+    do {
+        return try HandoffdConfiguration.load(path: path)
+    } catch {
+        FileHandle.standardError.write(Data((error.description + "\n").utf8))
+        throw ExitCode(ExitCodes.configuration)
+    }
+}
+
+/// Exit codes that mean something to a supervisor.
+enum ExitCodes {
+    static let configuration: Int32 = 78   // EX_CONFIG
+    static let unavailable: Int32 = 69     // EX_UNAVAILABLE: Kafka fatal error
+    static let input: Int32 = 66           // EX_NOINPUT
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Runs the decision logic over recorded events (JSON lines) with no Kafka; writes every output event to stdout as one JSON line."
+    )
+
+    @Option(name: .long, help: "Events to replay: one CloudEvent (structured mode) per line. '-' reads stdin.")
+    var input: String
+
+    @Option(name: .long, help: "YAML configuration (rules, routing, topics).")
+    var config: String?
+
+    func run() throws {
+        let configuration = try loadConfiguration(config)
+        let text: String
+        if input == "-" {
+            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
+        } else {
+            guard let data = FileManager.default.contents(atPath: input) else {
+                FileHandle.standardError.write(Data("cannot read \(input)\n".utf8))
+                throw ExitCode(ExitCodes.input)
+            }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let output = FileHandle.standardOutput
+        let report = Replayer(configuration: configuration).run(lines: text.split(separator: "\n", omittingEmptySubsequences: false), name: input) { line in
+            output.write(Data(line + [0x0A]))
+        }
+        FileHandle.standardError.write(Data(ReportFormatter.replaySummary(report, policyVersion: configuration.policy.version).utf8))
+    }
+}
