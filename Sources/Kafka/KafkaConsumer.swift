@@ -191,9 +191,11 @@ public final class KafkaConsumer: Sendable {
 
     // MARK: - Processing side
 
-    /// Up to `maximum` buffered messages in order; waits while there are none. Nil once closed.
+    /// Up to `maximum` buffered messages in order; waits while there are none. Nil once closed;
+    /// an empty batch when the calling task is cancelled.
     public func nextBatch(maximum: Int = 512) async -> [KafkaMessage]? {
         while true {
+            if Task.isCancelled { return [] }
             enum Step { case batch([KafkaMessage], resume: Bool), wait, closed }
             let step: Step = state.withLock { state in
                 if state.count > 0 {
@@ -220,13 +222,21 @@ public final class KafkaConsumer: Sendable {
             case .closed:
                 return nil
             case .wait:
-                await withCheckedContinuation { continuation in
-                    let resumeNow = state.withLock { state -> Bool in
-                        if state.count > 0 || state.closed { return true }
-                        state.waiter = continuation
-                        return false
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in
+                        let resumeNow = state.withLock { state -> Bool in
+                            if state.count > 0 || state.closed || Task.isCancelled { return true }
+                            state.waiter = continuation
+                            return false
+                        }
+                        if resumeNow { continuation.resume() }
                     }
-                    if resumeNow { continuation.resume() }
+                } onCancel: {
+                    let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+                        defer { state.waiter = nil }
+                        return state.waiter
+                    }
+                    waiter?.resume()
                 }
             }
         }
@@ -258,19 +268,34 @@ public final class KafkaConsumer: Sendable {
         return KafkaError.from(code)
     }
 
-    /// Stops polling, commits, and leaves the group. Pending ``nextBatch`` calls return nil.
-    public func close() async {
+    /// Commits the stored offsets synchronously on the calling thread. Only for the rebalance
+    /// handler, which runs on the poll thread, never on the cooperative pool.
+    public func commitNow() -> KafkaError? {
+        guard isGroup else { return nil }
+        let code = rd_kafka_commit(handle.rk, nil, 0)
+        if code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR__NO_OFFSET { return nil }
+        return KafkaError.from(code)
+    }
+
+    /// Ends delivery: pending and future ``nextBatch`` calls return nil. Polling goes on (the group
+    /// membership stays healthy) until ``close()``. Safe to call from any context.
+    public func stopDelivering() {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.closed = true
             defer { state.waiter = nil }
             return state.waiter
         }
         waiter?.resume()
-        let thread = poller.withLock { poller -> PollThread? in
+    }
+
+    /// Stops delivering and polling, commits, and leaves the group. Idempotent.
+    public func close() async {
+        stopDelivering()
+        guard let thread = poller.withLock({ poller -> PollThread? in
             defer { poller = nil }
             return poller
-        }
-        await BlockingCall.run { thread?.stop() }
+        }) else { return }
+        await BlockingCall.run { thread.stop() }
         let pointer = handle.pointer
         let isGroup = isGroup
         let result = await BlockingCall.run { isGroup ? rd_kafka_consumer_close(pointer.raw).rawValue : 0 }

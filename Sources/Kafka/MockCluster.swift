@@ -11,7 +11,7 @@ public final class MockCluster: Sendable {
 
     public init(brokers: Int = 1, logger: Logger) throws(KafkaError) {
         // The rd_kafka_t only hosts the cluster; it never connects anywhere.
-        host = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: KafkaConfiguration(properties: ["bootstrap.servers": "127.0.0.1:1"]),
+        host = try KafkaHandle(type: RD_KAFKA_PRODUCER, configuration: KafkaConfiguration(),
                                callbacks: KafkaCallbacks(logger: logger))
         guard let cluster = rd_kafka_mock_cluster_new(host.rk, Int32(brokers)) else {
             throw KafkaError(code: .librdkafka, message: "could not start librdkafka's mock cluster")

@@ -1,7 +1,80 @@
 import ArgumentParser
+import Foundation
+import HandoffService
+import Kafka
+import Logging
+import ServiceLifecycle
+
 struct Serve: AsyncParsableCommand {
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Runs the broker: consumes conversation events from Kafka and publishes handoffs and directives."
+    )
+
+    @Option(name: .long, help: "Kafka bootstrap servers, e.g. kafka-1:9092,kafka-2:9092.")
+    var brokers: String
+
+    @Option(name: .long, help: "YAML configuration (topics, rules, routing, kafka properties). Reloaded on SIGHUP.")
+    var config: String?
+
+    @Option(name: .customLong("kafka-property"), help: ArgumentHelp("A librdkafka property, e.g. security.protocol=SASL_SSL (repeatable; wins over the config file).", valueName: "key=value"))
+    var kafkaProperties: [String] = []
+
+    @Option(name: .long, help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        let logger = makeLogger(level: logLevel)
+        let configuration = try loadConfiguration(config)
+        var overrides: [String: String] = [:]
+        for property in kafkaProperties {
+            let parts = property.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, !parts[0].isEmpty else {
+                FileHandle.standardError.write(Data("--kafka-property expects key=value, got '\(property)'\n".utf8))
+                throw ExitCode(ExitCodes.configuration)
+            }
+            overrides[String(parts[0])] = String(parts[1])
+        }
+        let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: overrides)
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger)
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
+        if let config { services.append(.init(service: ConfigReloader(path: config, pipeline: pipeline, logger: logger))) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        do {
+            try await group.run()
+        } catch let error as KafkaError {
+            logger.critical("stopping: \(error)")
+            throw ExitCode(error.code == .configuration ? ExitCodes.configuration : ExitCodes.unavailable)
+        }
+    }
 }
+
 struct Demo: AsyncParsableCommand {
-    func run() async throws {}
+    static let configuration = CommandConfiguration(
+        abstract: "Runs the broker on an embedded Kafka (librdkafka's mock cluster), publishes the example conversations and shows what it decided."
+    )
+
+    @Option(name: .long, help: "Folder of example conversations (*.jsonl).")
+    var examples: String = "protocols/examples"
+
+    @Option(name: .long, help: "YAML configuration.")
+    var config: String?
+
+    @Option(name: .long, help: "Log level of the broker's own logs (stderr).")
+    var logLevel: String = "error"
+
+    func run() async throws {
+        let logger = makeLogger(level: logLevel)
+        let configuration = try loadConfiguration(config)
+        let outcome = try await DemoRunner(examples: examples, configuration: configuration, logger: logger).run()
+        print(outcome.text, terminator: "")
+    }
+}
+
+func makeLogger(level: String) -> Logger {
+    LoggingSystem.bootstrap { label in
+        var handler = StreamLogHandler.standardError(label: label)
+        handler.logLevel = Logger.Level(rawValue: level) ?? .info
+        return handler
+    }
+    return Logger(label: "handoffd")
 }

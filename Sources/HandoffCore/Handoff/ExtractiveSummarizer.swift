@@ -36,7 +36,7 @@ public struct ExtractiveSummarizer: Sendable {
             sentiment = .angry
         } else if maxFrustration > 0 || state.unsuccessfulReplies > 0 || reasons.contains(where: { $0.code == .repeatedFailures || $0.code == .deadEnd }) {
             sentiment = .negative
-        } else if let last = customer.last, Self.cues.read(NormalizedText(last.text)).saysThanks {
+        } else if let last = customer.last, case let read = Self.cues.read(NormalizedText(last.text)), read.saysThanks, read.humanRequest == nil {
             sentiment = .positive
         }
         var keyFacts: [Summary.KeyFact] = []

@@ -1,0 +1,269 @@
+import Foundation
+public import HandoffCore
+public import Kafka
+public import Logging
+public import ServiceLifecycle
+import Synchronization
+
+/// The production path: consume `support.conversations` in the consumer group, decide, publish
+/// handoffs and directives, store offsets only after every output was acknowledged.
+public final class HandoffPipeline: Service, Sendable {
+    private let configuration: Mutex<HandoffdConfiguration>
+    private let kafka: KafkaConfiguration
+    private let logger: Logger
+    private let clock: @Sendable () -> Timestamp
+    private let pendingPolicy = Mutex<EscalationPolicy?>(nil)
+    private let assignment = Mutex<Assignment>(Assignment())
+    public let globalView = GlobalView()
+    private let statistics = Mutex(Statistics())
+
+    struct Assignment {
+        var partitions: Set<TopicPartition> = []
+        var generation = 0
+    }
+
+    /// What the pipeline has done so far (for logs, the demo and tests).
+    public struct Statistics: Sendable {
+        public var records = 0
+        public var outputs = 0
+        public var deadLetters = 0
+        public var unknownTypes = 0
+        public var redeliveries = 0
+    }
+
+    /// - Parameters:
+    ///   - kafka: the librdkafka configuration (brokers, group, security).
+    ///   - clock: the processing time of each event (the wall clock in production).
+    public init(configuration: HandoffdConfiguration, kafka: KafkaConfiguration, logger: Logger,
+                clock: @escaping @Sendable () -> Timestamp = { .now }) {
+        self.configuration = Mutex(configuration)
+        self.kafka = kafka
+        self.logger = logger
+        self.clock = clock
+    }
+
+    public var statisticsSnapshot: Statistics { statistics.withLock { $0 } }
+
+    /// Replaces the rules from the next record on (SIGHUP reload); the caller validated them.
+    public func reload(policy: EscalationPolicy) {
+        pendingPolicy.withLock { $0 = policy }
+    }
+
+    public func run() async throws {
+        let configuration = self.configuration.withLock { $0 }
+        let topics = configuration.topics
+        let logger = self.logger
+        logger.info("starting handoffd", metadata: [
+            "librdkafka": "\(librdkafkaVersion)",
+            "brokers": "\(kafka["bootstrap.servers"] ?? "?")",
+            "group": "\(kafka["group.id"] ?? "?")",
+            LogKey.policyVersion: "\(configuration.policy.version)",
+        ])
+
+        let consumerBox = ConsumerBox()
+        let tracker = OffsetTracker { partition, next in consumerBox.consumer?.storeOffset(partition, nextOffset: next) }
+        var producerConfiguration = kafka
+        for key in kafka.properties.keys where Self.consumerOnlyProperties.contains(key) || key.hasPrefix("group.") {
+            producerConfiguration.properties.removeValue(forKey: key)
+        }
+        let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger) { token, error in
+            if let error { logger.warning("delivery failed; will retry", metadata: ["error": "\(error)"]) }
+            tracker.delivered(token: token, error: error)
+        }
+        let shutdownTimeout = configuration.processing.shutdownTimeout
+        let consumer = try KafkaConsumer(configuration: kafka, mode: .group(topics: [topics.conversations]), logger: logger,
+                                         bufferLimit: configuration.processing.bufferLimit) { [self] event in
+            switch event {
+            case .assigned(let partitions):
+                self.assignment.withLock { state in
+                    state.partitions = Set(partitions)
+                    state.generation += 1
+                }
+                logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
+            case .revoked(let partitions):
+                // Let in-flight outputs of these partitions land so their offsets can be committed
+                // before another instance takes over.
+                let revoked = Set(partitions)
+                let deadline = ContinuousClock.now + shutdownTimeout
+                while tracker.hasPending(in: revoked) && ContinuousClock.now < deadline { usleep(5000) }
+                if tracker.hasPending(in: revoked) { logger.warning("revoking partitions with outputs still in flight; they will be re-processed by the next owner") }
+                if let error = consumerBox.consumer?.commitNow() { logger.warning("commit on revoke failed", metadata: ["error": "\(error)"]) }
+                tracker.drop(revoked)
+                self.assignment.withLock { $0.partitions.subtract(revoked) }
+                logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
+            }
+        }
+        consumerBox.consumer = consumer
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.readGlobalTables(topics: topics) }
+            group.addTask {
+                try await withGracefulShutdownHandler {
+                    try await self.process(consumer: consumer, producer: producer, tracker: tracker, configuration: configuration)
+                } onGracefulShutdown: {
+                    consumer.stopDelivering()
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+
+        // Drain: every output acknowledged (or the timeout), offsets stored, committed, group left.
+        let drained = await producer.flush(timeout: shutdownTimeout)
+        if !drained || tracker.outstanding > 0 {
+            logger.warning("shutting down with outputs unacknowledged; their records stay uncommitted and will be processed again", metadata: ["records": "\(tracker.outstanding)"])
+        }
+        if let error = await consumer.commit() { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
+        await consumer.close()
+        logger.info("handoffd stopped", metadata: ["records": "\(statisticsSnapshot.records)", "outputs": "\(statisticsSnapshot.outputs)"])
+    }
+
+    /// Properties that only mean something to a consumer; librdkafka warns when a producer gets them.
+    static let consumerOnlyProperties: Set<String> = [
+        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "auto.offset.reset", "enable.auto.commit",
+        "auto.commit.interval.ms", "enable.auto.offset.store", "partition.assignment.strategy", "isolation.level",
+        "fetch.min.bytes", "fetch.max.bytes", "fetch.wait.max.ms", "queued.min.messages", "queued.max.messages.kbytes",
+        "enable.partition.eof", "check.crcs", "allow.auto.create.topics",
+    ]
+
+    // MARK: - Processing
+
+    private func process(consumer: KafkaConsumer, producer: KafkaProducer, tracker: OffsetTracker, configuration: HandoffdConfiguration) async throws {
+        var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
+                            idleTimeout: configuration.processing.idleTimeout.milliseconds)
+        var ownerOf: [String: TopicPartition] = [:]
+        var seenGeneration = 0
+        var lastSweep = clock()
+        let topics = configuration.topics
+        let source = configuration.source
+        let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
+
+        while let batch = await consumer.nextBatch(), !Task.isCancelled {
+            if let policy = pendingPolicy.withLock({ state -> EscalationPolicy? in defer { state = nil }; return state }) {
+                engine.policy = policy
+                logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
+            }
+            let (owned, generation) = assignment.withLock { ($0.partitions, $0.generation) }
+            if generation != seenGeneration {
+                // Conversations of partitions we no longer own belong to another instance now.
+                seenGeneration = generation
+                engine.forget { ownerOf[$0].map { !owned.contains($0) } ?? false }
+                ownerOf = ownerOf.filter { owned.contains($0.value) }
+            }
+            for message in batch {
+                let partition = message.topicPartition
+                if consumer.isRevoked(partition) { continue }
+                tracker.begin(partition, message.offset)
+                let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
+                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: clock())
+                var logger = self.logger
+                logger[metadataKey: LogKey.partition] = "\(message.partition)"
+                logger[metadataKey: LogKey.offset] = "\(message.offset)"
+                if let conversation = result.conversationID {
+                    ownerOf[conversation] = partition
+                    logger[metadataKey: LogKey.conversation] = "\(conversation)"
+                }
+                for output in result.outputs {
+                    let delivery = OffsetTracker.Delivery(partition: partition, offset: message.offset, topic: topics.name(for: output.channel),
+                                                          key: output.key.map { Array($0.utf8) }, value: JSONWriter.bytes(output.envelope(source: source)))
+                    let token = tracker.add(delivery)
+                    try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: contentType, token: token)
+                    switch output.type {
+                    case EventType.deadLetter:
+                        logger.warning("dead letter", metadata: [LogKey.reason: "\(output.data["reason"].map(JSONWriter.string) ?? "")"])
+                    case EventType.handoffCreated:
+                        logger.info("handoff created", metadata: [LogKey.handoff: "\(output.data["handoff_id"].map(JSONWriter.string) ?? "")",
+                                                                  "queue": "\(output.data["queue"].map(JSONWriter.string) ?? "")"])
+                    default:
+                        break
+                    }
+                }
+                for reason in result.ignored { logger.info("event changed nothing", metadata: [LogKey.reason: "\(reason)"]) }
+                if let type = result.unknownType { logger.debug("skipped event of unknown type", metadata: [LogKey.eventType: "\(type)"]) }
+                if let status = result.agentStatus { globalView.apply(agent: status) }
+                statistics.withLock { statistics in
+                    statistics.records += 1
+                    statistics.outputs += result.outputs.count
+                    statistics.deadLetters += result.outputs.filter { $0.channel == .deadLetter }.count
+                    if result.unknownType != nil { statistics.unknownTypes += 1 }
+                }
+                tracker.finish(partition, message.offset)
+            }
+            try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
+            if let fatal = producer.fatalError ?? consumer.fatalError { throw fatal }
+            // Bounded memory: wait for acknowledgements before taking more.
+            while tracker.outstanding > configuration.processing.maxInFlight {
+                try await Task.sleep(for: .milliseconds(2))
+                try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
+            }
+            let now = clock()
+            if now.milliseconds(since: lastSweep) > 60_000 {
+                lastSweep = now
+                let evicted = engine.evictIdle(now: now)
+                if evicted > 0 { logger.debug("forgot idle conversations", metadata: ["count": "\(evicted)"]) }
+            }
+        }
+        // Deliveries that failed during the last batch still need their retry before shutdown.
+        let deadline = ContinuousClock.now + configuration.processing.shutdownTimeout
+        while tracker.outstanding > 0 && ContinuousClock.now < deadline {
+            try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    private func resendFailed(producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])]) async throws {
+        for delivery in tracker.takeFailed() {
+            let token = tracker.retry(delivery)
+            statistics.withLock { $0.redeliveries += 1 }
+            try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: headers, token: token)
+        }
+    }
+
+    // MARK: - Global tables
+
+    /// Reads `support.agents` and `support.handoffs` in full, outside the group, for the queue view.
+    private func readGlobalTables(topics: HandoffdConfiguration.Topics) async {
+        var readerConfiguration = kafka
+        readerConfiguration.properties.removeValue(forKey: "group.id")
+        var reader: KafkaConsumer?
+        while reader == nil && !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                reader = try KafkaConsumer(configuration: readerConfiguration, mode: .readAll(topics: [topics.agents, topics.handoffs]), logger: logger, bufferLimit: 5000)
+            } catch {
+                logger.warning("cannot read the global topics yet; retrying in 5 s", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+        guard let reader else { return }
+        let decoder = EventDecoder()
+        await withGracefulShutdownHandler {
+            await withTaskCancellationHandler {
+                while let batch = await reader.nextBatch(), !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    for message in batch {
+                        if message.topic == topics.agents {
+                            if case .agentStatus(let status) = decoder.decode(value: message.value, headers: message.headers, key: message.keyString) {
+                                globalView.apply(agent: status)
+                            }
+                        } else if let envelope = try? JSONParser.parse(message.value), let data = envelope["data"] {
+                            globalView.apply(handoffSnapshot: data)
+                        }
+                    }
+                }
+            } onCancel: {
+                reader.stopDelivering()
+            }
+        } onGracefulShutdown: {
+            reader.stopDelivering()
+        }
+        await reader.close()
+    }
+}
+
+/// Lets the tracker reach the consumer, which is created after it.
+private final class ConsumerBox: Sendable {
+    private let stored = Mutex<KafkaConsumer?>(nil)
+    var consumer: KafkaConsumer? {
+        get { stored.withLock { $0 } }
+        set { stored.withLock { $0 = newValue } }
+    }
+}

@@ -1,0 +1,138 @@
+import Kafka
+import Synchronization
+
+/// Knows, per partition, which consumed records still have outputs in flight, and moves the
+/// committable offset forward only past records whose every output the broker acknowledged.
+///
+/// - Important: an offset is stored (and so committed) only when it and every offset before it
+///   are done: a crash may re-emit outputs, never lose them.
+final class OffsetTracker: Sendable {
+    struct Delivery: Sendable {
+        var partition: TopicPartition
+        var offset: Int64
+        var topic: String
+        var key: [UInt8]?
+        var value: [UInt8]
+    }
+
+    private struct PartitionState {
+        /// Offsets in consumption order with their outstanding work.
+        var order: [Int64] = []
+        var head = 0
+        var pending: [Int64: Int] = [:]
+        var stored: Int64?
+    }
+
+    private struct State: ~Copyable {
+        var partitions: [TopicPartition: PartitionState] = [:]
+        var deliveries: [UInt64: Delivery] = [:]
+        var nextToken: UInt64 = 1
+        var failed: [Delivery] = []
+        var outstanding = 0
+    }
+
+    private let state = Mutex(State())
+    private let store: @Sendable (TopicPartition, Int64) -> Void
+
+    /// - Parameter store: records "everything before this offset is done" (the consumer's offset store).
+    init(store: @escaping @Sendable (TopicPartition, Int64) -> Void) {
+        self.store = store
+    }
+
+    /// A record was taken for processing: hold its offset until ``finish(_:_:)``.
+    func begin(_ partition: TopicPartition, _ offset: Int64) {
+        state.withLock { state in
+            state.partitions[partition, default: PartitionState()].order.append(offset)
+            state.partitions[partition]!.pending[offset] = 1
+            state.outstanding += 1
+        }
+    }
+
+    /// An output of the record at `offset` is about to be sent; returns its delivery token.
+    func add(_ delivery: Delivery) -> UInt64 {
+        state.withLock { state in
+            let token = state.nextToken
+            state.nextToken += 1
+            state.deliveries[token] = delivery
+            state.partitions[delivery.partition]?.pending[delivery.offset, default: 0] += 1
+            return token
+        }
+    }
+
+    /// Re-registers a failed delivery for another attempt; returns its new token.
+    func retry(_ delivery: Delivery) -> UInt64 {
+        state.withLock { state in
+            let token = state.nextToken
+            state.nextToken += 1
+            state.deliveries[token] = delivery
+            return token
+        }
+    }
+
+    /// Processing of the record is over (its outputs, if any, were enqueued).
+    func finish(_ partition: TopicPartition, _ offset: Int64) {
+        complete(partition, offset)
+    }
+
+    /// The broker acknowledged (or refused) the output with this token.
+    func delivered(token: UInt64, error: KafkaError?) {
+        let delivery: Delivery? = state.withLock { state in
+            guard let delivery = state.deliveries.removeValue(forKey: token) else { return nil }
+            if error != nil { state.failed.append(delivery) }
+            return delivery
+        }
+        guard let delivery, error == nil else { return }
+        complete(delivery.partition, delivery.offset)
+    }
+
+    /// Deliveries that failed and must be sent again (their records stay uncommitted until then).
+    func takeFailed() -> [Delivery] {
+        state.withLock { state in
+            defer { state.failed.removeAll() }
+            return state.failed
+        }
+    }
+
+    /// Records taken and not yet fully acknowledged.
+    var outstanding: Int { state.withLock { $0.outstanding } }
+
+    /// Whether any record of these partitions still has work in flight.
+    func hasPending(in partitions: Set<TopicPartition>) -> Bool {
+        state.withLock { state in partitions.contains { !(state.partitions[$0]?.pending.isEmpty ?? true) } }
+    }
+
+    /// Forgets partitions that are no longer ours.
+    func drop(_ partitions: Set<TopicPartition>) {
+        state.withLock { state in
+            for partition in partitions {
+                if let dropped = state.partitions.removeValue(forKey: partition) { state.outstanding -= dropped.pending.count }
+            }
+        }
+    }
+
+    private func complete(_ partition: TopicPartition, _ offset: Int64) {
+        let advanced: Int64? = state.withLock { state in
+            guard var entry = state.partitions[partition], let remaining = entry.pending[offset] else { return nil }
+            if remaining > 1 {
+                entry.pending[offset] = remaining - 1
+                state.partitions[partition] = entry
+                return nil
+            }
+            entry.pending.removeValue(forKey: offset)
+            state.outstanding -= 1
+            var next: Int64?
+            while entry.head < entry.order.count, entry.pending[entry.order[entry.head]] == nil {
+                next = entry.order[entry.head] + 1
+                entry.head += 1
+            }
+            if entry.head > 1024 {
+                entry.order.removeFirst(entry.head)
+                entry.head = 0
+            }
+            if let next { entry.stored = next }
+            state.partitions[partition] = entry
+            return next
+        }
+        if let advanced { store(partition, advanced) }
+    }
+}
