@@ -353,9 +353,16 @@ class Handoffd:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def require_alive(self, when: str) -> None:
+        if not self.alive():
+            self._finish()
+            pytest.fail(f"handoffd exited with {self.process.returncode} on its own {when};"
+                        f" log {self.log_path}:\n{_tail(self.log_path)}", pytrace=False)
+
     def kill(self) -> int:
         """SIGKILL: a crash, no shutdown work at all."""
         assert self.process
+        self.require_alive("before the test killed it")
         self.process.send_signal(signal.SIGKILL)
         rc = self.process.wait(timeout=30)
         self._finish()

@@ -26,6 +26,7 @@ from typing import Optional
 
 import pytest
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # for `from conftest import` in any import mode
 from conftest import (HANDOFFD_GROUP, HANDOFFD_SOURCE, MAX_WAIT_S, ROOT, Deadline, GroupOffsets)
 
 # HANDOFFD_E2E_EXAMPLES: another folder of *.jsonl + expected.json (default protocols/examples).
@@ -272,7 +273,9 @@ def start_and_check(handoffd_factory, say):
     return h
 
 
-def publish(producer, events: list, say, label: str, stop_early=None) -> int:
+def publish(producer, events: list, say, label: str) -> int:
+    if not events:
+        return 0
     n = 0
     for ex in events:
         topic = AGENTS if ex.is_agent_event else CONVERSATIONS
@@ -308,7 +311,8 @@ def test_examples_survive_a_crash(broker, handoffd_factory, observer_factory, pr
     publish(producer, interleave(ex.conversations, first), say, "phase 1")
     # The kill comes after handoffd's first handoff (and never in the middle of a conversation).
     if any(ex.escalates(c) for c in first):
-        if not observer.wait_until(lambda rs: bool(created_by_conversation(rs)), timeout=MAX_WAIT_S):
+        if not observer.wait_until(lambda rs: bool(created_by_conversation(rs)) or not h1.alive(),
+                                   timeout=MAX_WAIT_S):
             say(f"no {CREATED} within {MAX_WAIT_S:.0f} s of phase 1 (see {h1.log_path}); going on to report")
     before = created_by_conversation(observer.snapshot())
     say(f"handoff(s) seen so far: {sorted(before)}; SIGKILL handoffd now")
@@ -318,7 +322,9 @@ def test_examples_survive_a_crash(broker, handoffd_factory, observer_factory, pr
     publish(producer, interleave(ex.conversations, second), say, "phase 2 (handoffd down)")
     h2 = start_and_check(handoffd_factory, say)
 
-    ok = observer.wait_until(lambda rs: set(escalating) <= set(created_by_conversation(rs)), timeout=MAX_WAIT_S)
+    ok = observer.wait_until(lambda rs: set(escalating) <= set(created_by_conversation(rs)) or not h2.alive(),
+                             timeout=MAX_WAIT_S)
+    h2.require_alive("after the restart")
     got = created_by_conversation(observer.snapshot())
     missing = sorted(set(escalating) - set(got))
     if not ok:
@@ -440,7 +446,8 @@ def test_dead_letters(broker, handoffd_factory, observer_factory, producer, test
         dl = [r for r in rs if r["topic"] == DEADLETTER]
         return len(dl) >= 3 and good_cid in created_by_conversation(rs)
 
-    observer.wait_until(done, timeout=MAX_WAIT_S)
+    observer.wait_until(lambda rs: done(rs) or not h.alive(), timeout=MAX_WAIT_S)
+    h.require_alive("while processing the bad input")
     offsets = GroupOffsets(broker, HANDOFFD_GROUP, CONVERSATIONS)
     try:
         offsets.wait_all_committed(producer.end_offsets, timeout=30, say=say)

@@ -9,6 +9,8 @@ public struct ConversationMachine: Sendable {
     static let botCues = BotReplyCueReader()
     static let topics = TopicClassifier()
     static let summarizer = ExtractiveSummarizer()
+    static let keyFacts = KeyFactExtractor()
+    static let keyFactLimit = 20
 
     /// How many bot replies and event ids the state keeps.
     static let replyHistory = 8
@@ -114,6 +116,11 @@ public struct ConversationMachine: Sendable {
         appendTranscript(TranscriptEntry(messageID: messageID, role: .customer, text: text, time: context.event.time), policy: policy)
         state.topics.add(scores)
         context.customerScores = scores
+        if state.goal == nil && normalized.tokens.count >= 3 { state.goal = ExtractiveSummarizer.quote(text) }
+        for fact in Self.keyFacts.extract(from: text, messageID: messageID)
+        where state.keyFacts.count < Self.keyFactLimit && !state.keyFacts.contains(where: { $0.value == fact.value }) {
+            state.keyFacts.append(fact)
+        }
         state.recentFrustration.append(cues.frustration)
         if state.recentFrustration.count > 3 { state.recentFrustration.removeFirst() }
 
@@ -310,7 +317,8 @@ public struct ConversationMachine: Sendable {
             findings.append(("the bot asked \(clarifying.count) clarifying questions in a row", clarifying.reversed().map(\.messageID),
                              ["clarifying_questions": Double(clarifying.count)]))
         }
-        let reworded = sinceSuccess.dropFirst().filter { $0.similarityToPrevious >= rule.rewordSimilarity }
+        // Very short replies ("Glad to help.") say too little to be called the same answer.
+        let reworded = sinceSuccess.dropFirst().filter { $0.similarityToPrevious >= rule.rewordSimilarity && $0.stems.count >= 3 }
         if rule.rewordedReplies >= 1, reworded.count >= rule.rewordedReplies {
             let top = reworded.map(\.similarityToPrevious).max() ?? 0
             findings.append(("the bot gave the same answer re-worded \(reworded.count) times (similarity up to \(Self.format(top)))",
@@ -413,10 +421,7 @@ public struct ConversationMachine: Sendable {
         if let scores = context.customerScores, let sensitive = scores.sensitive(minimum: context.policy.sensitiveTopic.minimumScore) {
             return sensitive
         }
-        if let sensitive = state.topics.sensitive(minimum: context.policy.sensitiveTopic.minimumScore) {
-            return sensitive
-        }
-        let best = state.topics.best()
+        let best = state.topics.category(sensitiveMinimum: context.policy.sensitiveTopic.minimumScore)
         if best == .other, context.reasons.contains(where: { $0.code == .beyondDocumentation }) { return .technical }
         return best
     }

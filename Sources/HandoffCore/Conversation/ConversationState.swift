@@ -15,6 +15,10 @@ public struct ConversationState: Sendable, Equatable {
     public var consecutiveLowConfidence = 0
     /// Frustration points of the last three customer messages.
     public var recentFrustration: [Double] = []
+    /// The customer's first substantive message: what they came for, kept when the transcript rolls over.
+    public var goal: String?
+    /// Facts the customer quoted (order numbers, amounts, …), kept when the transcript rolls over; at most 20.
+    public var keyFacts: [Summary.KeyFact] = []
     /// Topic points accumulated over the customer's messages.
     public var topics = TopicClassifier.Scores()
     /// Content-word stems of the customer's last three messages, to recognise a repeated question.

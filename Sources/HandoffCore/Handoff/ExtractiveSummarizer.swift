@@ -1,7 +1,6 @@
 /// Builds the handoff's summary from the transcript alone: every sentence in it is a quotation,
 /// so nothing in it can be invented.
 public struct ExtractiveSummarizer: Sendable {
-    static let facts = KeyFactExtractor()
     static let cues = CustomerCueReader()
     static let topics = TopicClassifier()
     /// Longest quotation of a message in the summary (characters).
@@ -12,8 +11,7 @@ public struct ExtractiveSummarizer: Sendable {
     public func summarize(state: ConversationState, reasons: [EscalationReason], category: Category, language: String) -> Summary {
         let customer = state.transcript.filter { $0.role == .customer }
         let bot = state.transcript.filter { $0.role == .bot }
-        let substantive = customer.filter { NormalizedText($0.text).tokens.count >= 3 }
-        let goal = (substantive.first ?? customer.first)?.text ?? ""
+        let goal = state.goal ?? customer.first?.text ?? ""
         // The issue: the message that says most about the category, latest first among equals.
         var issue = customer.last?.text ?? ""
         var bestScore = 0.0
@@ -39,13 +37,6 @@ public struct ExtractiveSummarizer: Sendable {
         } else if let last = customer.last, case let read = Self.cues.read(NormalizedText(last.text)), read.saysThanks, read.humanRequest == nil {
             sentiment = .positive
         }
-        var keyFacts: [Summary.KeyFact] = []
-        var seen = Set<String>()
-        for message in customer {
-            for fact in Self.facts.extract(from: message.text, messageID: message.messageID) where seen.insert(fact.value).inserted {
-                keyFacts.append(fact)
-            }
-        }
         return Summary(
             source: "extractive",
             goal: Self.quote(goal),
@@ -53,7 +44,7 @@ public struct ExtractiveSummarizer: Sendable {
             botAnswers: bot.suffix(3).map { .init(messageID: $0.messageID, text: Self.quote($0.text)) },
             escalationReason: reasons.map(\.detail).joined(separator: " "),
             sentiment: sentiment,
-            keyFacts: Array(keyFacts.prefix(20)),
+            keyFacts: state.keyFacts,
             language: language
         )
     }

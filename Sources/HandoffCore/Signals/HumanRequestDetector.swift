@@ -21,45 +21,46 @@ public struct HumanRequestDetector: Sendable {
         case disqualifier  // "id", "number", "error", "resources": the noun is something else
         case negation      // "don't need a person", "no human"
         case phrase        // a whole request by itself ("passez-moi", "pasame con")
+        case about         // "complain about your technician": the person is the subject, not the wish
     }
 
     static let lexicon = Lexicon<Word>([
         (.person, 1, [
             // en
             "human", "humans", "person", "agent", "agents", "representative", "rep", "operator", "manager", "supervisor",
-            "staff", "employee", "advisor", "adviser", "consultant", "colleague", "live chat",
+            "staff", "employee", "advisor", "adviser", "consultant", "colleague", "live chat", "engineer", "technician", "specialist",
             // de
-            "mensch", "menschen", "mitarbeiter*", "berater*", "kundenberater*", "sachbearbeiter*", "vorgesetzte*", "kollege*", "kollegin", "ansprechpartner*",
+            "mensch", "menschen", "mitarbeiter*", "berater*", "kundenberater*", "sachbearbeiter*", "vorgesetzte*", "kollege*", "kollegin", "ansprechpartner*", "techniker*", "spezialist*",
             // fr
-            "humain", "humaine", "conseiller", "conseillere", "conseillers", "operateur", "operatrice", "responsable", "interlocuteur",
+            "humain", "humaine", "conseiller", "conseillere", "conseillers", "operateur", "operatrice", "responsable", "interlocuteur", "technicien", "specialiste",
             // es
-            "humano", "humana", "persona", "agente", "operador", "operadora", "asesor", "asesora", "representante", "encargado", "encargada",
+            "humano", "humana", "persona", "agente", "operador", "operadora", "asesor", "asesora", "representante", "encargado", "encargada", "tecnico", "especialista", "supervisora",
             // it
             "umano", "umana", "operatore", "operatrice", "consulente", "addetto", "addetta", "responsabile",
             // nl
-            "mens", "medewerker*", "persoon", "klantenservice",
+            "mens", "medewerker*", "persoon", "klantenservice", "leidinggevende", "monteur",
             // pt
             "pessoa", "atendente", "consultor", "consultora",
             // cs
-            "clovek*", "cloveka", "operator*", "pracovnik*", "konzultant*", "vedouci*", "vedoucim", "zivy", "ziveho",
+            "clovek*", "cloveka", "operator*", "pracovnik*", "konzultant*", "vedouci*", "vedoucim", "zivy", "ziveho", "technik*", "specialist*",
         ]),
         (.vaguePerson, 1, [
-            "someone", "somebody", "anyone", "anybody", "jemand", "jemandem", "jemanden", "quelqu un", "alguien", "qualcuno",
+            "someone", "somebody", "anyone", "anybody", "jemand", "jemandem", "jemanden", "quelqu un", "quelquun", "alguien", "qualcuno",
             "iemand", "alguem", "nekdo", "nekym", "nekoho", "nekomu",
         ]),
         (.speakVerb, 1, [
-            "speak*", "talk*", "chat with", "connect*", "transfer*", "put me through", "escalate*", "call me", "ring me",
+            "speak*", "talk*", "chat with", "connect*", "transfer*", "put me through", "escalate*", "call me", "ring me", "get me", "give me", "put me",
             "sprechen", "reden", "verbinden", "verbunden", "weiterleiten", "weiterverbinden", "durchstellen", "zuruckrufen",
             "parler", "discuter", "joindre", "transferer", "passer", "contacter", "echanger",
             "hablar", "comunicar*", "transferir", "contactar", "pasar", "charlar",
             "parlare", "passare", "contattare", "trasferire", "sentire",
-            "spreken", "praten", "doorverbinden", "verbinden", "bellen",
+            "spreken", "praten", "doorverbinden", "verbinden", "bellen", "aan de lijn",
             "falar", "conversar", "transferir", "atendimento",
             "mluvit", "hovorit", "spojit", "prepojit", "promluvit", "spojeni",
         ]),
         (.wantVerb, 1, [
             "want", "wanna", "need", "give me", "get me", "let me", "can i", "could i", "may i", "i d like", "id like", "please", "pls", "plz",
-            "mochte", "moechte", "will", "brauche", "bitte", "kann ich", "konnte ich", "gib mir", "geben sie mir",
+            "mochte", "moechte", "will", "brauche", "verlange", "bitte", "kann ich", "konnte ich", "gib mir", "geben sie mir",
             "veux", "voudrais", "besoin", "svp", "puis je", "je peux", "passez moi", "mettez moi",
             "quiero", "quisiera", "necesito", "puedo", "por favor", "pasame", "paseme",
             "voglio", "vorrei", "bisogno", "posso", "per favore", "passami", "mi passi",
@@ -77,7 +78,7 @@ public struct HumanRequestDetector: Sendable {
             "es tu", "etes vous", "est ce", "c est", "je suis",
             "eres", "es usted", "estoy hablando", "soy",
             "sei", "sei un", "e un", "sto parlando", "sono",
-            "ben je", "bent u", "is dit", "praat ik", "ik ben",
+            "ben je", "ben jij", "bent u", "is dit", "praat ik", "ik ben",
             "voce e", "e um", "estou falando", "sou",
             "jsi", "jste", "je to", "mluvim s", "jsem",
         ]),
@@ -90,6 +91,7 @@ public struct HumanRequestDetector: Sendable {
             "dont need", "do not need", "dont want", "do not want", "no need", "not a", "not an", "no human",
             "brauche keinen", "keinen menschen", "pas besoin", "no necesito", "non ho bisogno", "niet nodig", "nao preciso", "nepotrebuji",
         ]),
+        (.about, 1, ["about", "uber", "sur", "sobre", "su", "over", "na"]),
         (.phrase, 1, [
             "passez moi", "passe moi", "pasame con", "paseme con", "passami", "mi passi", "mettimi in contatto", "verbinden sie mich",
             "verbind me door", "me passa", "me transfere", "prepojte me", "spojte me", "escalate this", "escalate to",
@@ -103,8 +105,6 @@ public struct HumanRequestDetector: Sendable {
         let matches = Self.lexicon.matches(in: text)
         guard !matches.isEmpty else { return nil }
         let tokens = text.tokens
-        let hasNegation = matches.contains { $0.label == .negation }
-        if hasNegation { return nil }
         if let phrase = matches.first(where: { $0.label == .phrase }) {
             return Finding(phrase: tokens[phrase.position..<min(tokens.count, phrase.position + phrase.length + 2)].joined(separator: " "))
         }
@@ -118,9 +118,15 @@ public struct HumanRequestDetector: Sendable {
             let before = matches.filter { window.contains($0.position) }
             // Asking what the bot is, or saying what the customer is, is not a request.
             if before.contains(where: { $0.label == .identity }) && !before.contains(where: { $0.label == .speakVerb }) { continue }
+            if before.contains(where: { $0.label == .about && $0.position >= position - 2 }) { continue }
+            // "I don't need a person", "no human": said right before the noun, it is a refusal.
+            if before.contains(where: { $0.label == .negation && $0.position >= position - 3 }) { continue }
             let speaks = before.contains { $0.label == .speakVerb } || matches.contains { $0.label == .speakVerb && $0.position > position && $0.position <= end + 3 }
-            let wants = before.contains { $0.label == .wantVerb || $0.label == .realModifier }
-            let isShortMessage = tokens.count <= 4
+            // "a real person" counts; "real" far from the noun ("autonomia real com uma pessoa") does not.
+            let wants = before.contains { $0.label == .wantVerb || ($0.label == .realModifier && $0.position >= position - 2) }
+            // "operator please", "agent, now": the noun opening the message, asked for.
+            let opens = position == 0 && matches.contains { $0.label == .wantVerb && $0.position == end }
+            let isShortMessage = tokens.count <= 4 || opens
             let start = before.filter { [.speakVerb, .wantVerb, .realModifier].contains($0.label) }.map(\.position).min() ?? position
             switch match.label {
             case .vaguePerson:

@@ -28,6 +28,12 @@ public struct TopicClassifier: Sendable {
             return best?.0 ?? .other
         }
 
+        /// The triage decision: a sensitive topic named strongly enough wins (legal first), else the
+        /// best-scoring category.
+        public func category(sensitiveMinimum: Double) -> Category {
+            sensitive(minimum: sensitiveMinimum) ?? best()
+        }
+
         /// The most sensitive category that has at least `minimum` points, if any.
         public func sensitive(minimum: Double) -> Category? {
             Category.allCases.filter { $0.isSensitive && (byCategory[$0] ?? 0) >= minimum }.min()

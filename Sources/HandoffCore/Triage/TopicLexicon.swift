@@ -15,6 +15,8 @@ enum TopicLexicon {
             "advocaat*", "rechtszaak*", "juridische", "aangifte", "avg", "oplichting", "terugboeking",
             "advogad*", "processo", "processar", "procon", "lgpd", "justica", "golpe",
             "pravnik*", "advokat*", "zalob*", "soud*", "coi", "ochrana osobnich", "osobnich udaj*", "podvod*", "policie",
+            "legal department", "data breach", "breach", "formal notice", "without consent", "without my consent", "disput*", "phishing",
+            "never authorised", "never authorized", "consumatori", "consommateurs", "consumidores", "terugboek*", "associazione consumatori",
         ]),
         // MARK: - Refund and compensation
         (.refund, 3, [
@@ -25,12 +27,12 @@ enum TopicLexicon {
             "rimbors*", "risarci*", "soldi indietro", "i miei soldi", "indennizz*",
             "terugbetal*", "geld terug", "mijn geld", "restitutie", "compensatie", "schadevergoeding",
             "dinheiro de volta", "meu dinheiro", "devolucao do dinheiro", "ressarci*", "indeniza*",
-            "vraceni penez", "vratit penize", "vratte penize", "vraceni castky", "moje penize", "kompenzac*", "odskodn*", "refundac*",
+            "vraceni penez", "vratit penize", "vratte penize", "penize vrat*", "vratite penize", "devuelto el dinero", "estorno", "vraceni castky", "moje penize", "kompenzac*", "odskodn*", "refundac*",
         ]),
         (.refund, 1, ["return", "devolver", "devolucion", "retour", "rucksendung", "reso", "retourneren", "devolucao", "vraceni", "voucher", "gutschein", "bon d achat"]),
         // MARK: - Warranty
         (.warranty, 3, [
-            "warrant*", "guarantee*", "guaranty", "garantie*", "gewahrleistung*", "garantia*", "garanzia*", "zaruk*", "zarucni*",
+            "warrant*", "guarantee*", "guaranty", "garantie*", "gewahrleistung*", "gewaehrleistung*", "garantia*", "garanzia*", "zaruk*", "zaruc*",
             "reklamac*",
         ]),
         (.warranty, 1, [
@@ -38,10 +40,12 @@ enum TopicLexicon {
             "replacement", "defekt*", "kaputt", "reparatur*", "ersatzgerat", "geht nicht mehr an", "panne", "en panne", "defectueu*",
             "reparation", "remplacement", "defectuos*", "averiad*", "roto", "rota", "reparacion", "difettos*", "rotto", "rotta",
             "guasto", "riparazione", "sostituzione", "kapot", "reparatie", "vervanging", "defeito", "defeituos*", "quebrad*",
-            "conserto", "reparo", "troca", "vadn*", "rozbit*", "oprava", "nefunkcni", "prestal fungovat", "prestala fungovat",
+            "conserto", "reparo", "troca", "covered", "se ha roto", "partido", "vadn*", "rozbit*", "oprava", "nefunkcni", "prestal fungovat", "prestala fungovat",
         ]),
         // MARK: - Complaint
         (.complaint, 3, [
+            "your supervisor", "a supervisor", "your manager", "ihrem vorgesetzten", "votre responsable", "un supervisor", "un responsabile",
+            "een leidinggevende", "s vedoucim", "o gerente", "um supervisor", "escalate this", "be escalated",
             "complain*", "formal complaint", "grievance", "beschwer*", "plainte", "reclamation", "je me plains", "queja*", "quejarme",
             "reclamacion*", "reclamo", "reclami", "reclamar", "lamentel*", "klacht*", "reclamatie", "reclamacao", "reclamacoes",
             "stiznost*", "stezovat",
@@ -50,6 +54,12 @@ enum TopicLexicon {
             "rude", "impolite", "disrespect*", "unprofessional", "unfriendly", "terrible service", "bad service", "poor service",
             "worst service", "unfreundlich", "respektlos", "unverschamt", "impoli*", "irrespectueu*", "grosero", "grosera", "maleducat*",
             "scortes*", "onbeleefd", "onvriendelijk", "mal educad*", "grosseir*", "nezdvoril*", "drzy", "hrozny servis",
+        ]),
+        (.complaint, 2, [
+            "unacceptable", "not acceptable", "inadmissible", "disgusted", "disgrace*", "verguenza", "vergognos*", "onacceptabel",
+            "neslychan*", "hung up", "raccroch*", "chiuso la chat", "zavesil", "colgo", "insult*", "swore", "condescending", "onbeschoft",
+            "neprijemn*", "furious", "signaler", "signale", "segnalar*", "nahlasit", "report this", "feedback about", "exijo", "katastrophe",
+            "treated", "kundenservice", "customer service", "servizio clienti", "service client",
         ]),
         // MARK: - Billing
         (.billing, 2, [
@@ -63,7 +73,7 @@ enum TopicLexicon {
             "fatura*", "cobranca*", "cobrad*", "assinatura", "cartao",
             "faktur*", "platb*", "predplatn*", "dph", "strzen*", "zaplat*",
         ]),
-        (.billing, 1, ["price", "paid", "pay", "charge", "amount", "bezahlt", "preis", "prix", "paye", "precio", "pagado", "prezzo", "pagato", "prijs", "betaald", "preco", "pago", "cena", "zaplatil*"]),
+        (.billing, 1, ["declined", "tax", "trial", "ideal", "betalen", "creditcard", "price", "paid", "pay", "charge", "amount", "bezahlt", "preis", "prix", "paye", "precio", "pagado", "prezzo", "pagato", "prijs", "betaald", "preco", "pago", "cena", "zaplatil*"]),
         // MARK: - Technical
         (.technical, 2, [
             "api", "sso", "saml", "oauth", "webhook*", "integration*", "integrat*", "configur*", "deploy*", "sdk", "endpoint*",
@@ -77,6 +87,7 @@ enum TopicLexicon {
             "foutmelding*", "foutcode", "instelling*", "koppeling*", "crasht", "installeren",
             "falha*", "configuracao", "instalacao", "trava",
             "chyb*", "nastaveni", "pada", "spadne", "instalac*", "aplikace",
+            "helm", "cluster", "docker", "rate limit", "429", "freez*", "integraz*", "nasazeni", "engineer", "technician", "techniker", "technicien", "tecnico", "technik*",
         ]),
         (.technical, 1, ["error", "app", "website", "browser", "fehler", "erro", "fout", "integr*"]),
         // MARK: - Order status
@@ -92,7 +103,7 @@ enum TopicLexicon {
             "entregue", "pacote", "rastreio", "rastreamento", "nao chegou", "transportadora",
             "doruc*", "balik*", "zasilk*", "sledovani", "neprisl*", "dopravce",
         ]),
-        (.orderStatus, 1, ["order", "ordered", "bestellung", "bestellt", "commande", "pedido", "ordine", "bestelling", "besteld", "encomenda", "objednav*", "objednal*", "late", "delayed", "verspat*", "retard", "retraso", "ritardo", "vertraging", "atraso", "zpozd*"]),
+        (.orderStatus, 1, ["ship", "items", "update on", "express", "order", "ordered", "bestellung", "bestellt", "commande", "pedido", "ordine", "bestelling", "besteld", "encomenda", "objednav*", "objednal*", "late", "delayed", "verspat*", "retard", "retraso", "ritardo", "vertraging", "atraso", "zpozd*"]),
         // MARK: - Account
         (.account, 2, [
             "account", "login", "log in", "logged out", "sign in", "password*", "reset my", "2fa", "two factor", "two-factor", "locked out",
@@ -104,6 +115,8 @@ enum TopicLexicon {
             "wachtwoord", "inloggen", "geblokkeerd", "gebruikersnaam",
             "conta", "senha", "entrar na", "login",
             "ucet", "uctu", "heslo", "hesla", "prihlas*", "zablokovan*",
+            "mail adresse", "e mailadres", "emailadres", "mailadres*", "kundenkonto", "verification", "verificacion", "codice", "due fattori",
+            "magic link", "captcha*", "log into", "merge", "portal",
         ]),
     ])
 }

@@ -1,0 +1,51 @@
+# handoffd — the two commands a user needs: `make demo` and `make test`.
+SWIFT ?= swift
+APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev kcat pkg-config
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+BIN := .build/debug/handoffd
+
+.PHONY: deps build demo test test-swift test-contract test-e2e bench clean
+
+# Installs the Debian packages the build needs (only those missing).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
+	fi
+	@command -v $(SWIFT) >/dev/null || { echo "Swift 6 is needed: https://www.swift.org/install/"; exit 1; }
+
+build: deps
+	$(SWIFT) build
+
+# The broker on an embedded Kafka, fed the example conversations; prints what it decided.
+demo: build
+	$(BIN) demo --examples protocols/examples
+
+# One debug build, then every test: unit and mock-cluster integration (Swift Testing), the
+# contract's self-test, replay outputs against the schemas, and end-to-end against Tansu.
+test: build test-swift test-contract test-e2e
+
+test-swift: build
+	$(SWIFT) test
+
+.tools/venv/.handoffd-stamp: scripts/test-env.sh
+	scripts/test-env.sh >/dev/null
+
+test-contract: build .tools/venv/.handoffd-stamp
+	.tools/venv/bin/python scripts/validate_events.py --self-test
+	.tools/venv/bin/python scripts/validate_events.py --asyncapi protocols/asyncapi.yaml
+	@mkdir -p .tools/replay
+	@for f in protocols/examples/*.jsonl; do $(BIN) replay --input $$f > .tools/replay/$$(basename $$f) 2>/dev/null || exit 1; done
+	.tools/venv/bin/python scripts/validate_events.py protocols/examples/*.jsonl .tools/replay/*.jsonl
+
+test-e2e: build .tools/venv/.handoffd-stamp
+	HANDOFFD_BIN=$(BIN) .tools/venv/bin/python -m pytest -q Tests/e2e
+
+# Figures, not tests: decision-core throughput, Kafka latency, memory per conversation.
+bench: deps
+	$(SWIFT) build -c release --product handoff-bench
+	.build/release/handoff-bench
+
+clean:
+	rm -rf .build .tools
