@@ -1,6 +1,6 @@
 /// A parsed JSON value: what the decoder reads before it knows an event's shape, so that a missing
 /// or mistyped field can be named precisely in a dead letter instead of surfacing as a decoding error.
-public enum JSONValue: Sendable, Equatable {
+public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(Double)
@@ -19,6 +19,10 @@ public enum JSONValue: Sendable, Equatable {
         case .object: "object"
         }
     }
+
+    public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
+    public var numberValue: Double? { if case .number(let number) = self { number } else { nil } }
+    public var arrayValue: [JSONValue]? { if case .array(let elements) = self { elements } else { nil } }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }

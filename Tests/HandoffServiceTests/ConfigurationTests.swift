@@ -1,0 +1,114 @@
+import HandoffCore
+import Testing
+@testable import HandoffService
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    @Test("no file means the documented defaults")
+    func defaults() throws {
+        let configuration = try HandoffdConfiguration.parse(yaml: "")
+        #expect(configuration.topics.conversations == "support.conversations")
+        #expect(configuration.policy.lowConfidence.threshold == 0.5)
+        #expect(configuration.policy.frustration.unsuccessfulReplies == 3)
+        #expect(configuration.policy.offer.afterUnsuccessfulReplies == 2)
+        #expect(configuration.kafka["group.id"] == "handoffd")
+        #expect(configuration.policy.version.hasPrefix("sha256:"))
+    }
+
+    @Test("every section is read")
+    func fullFile() throws {
+        let configuration = try HandoffdConfiguration.parse(yaml: """
+        source: urn:handoffd:prod
+        policy_version: "2026-11-26.1"
+        topics: { conversations: conv, agents: ag, handoffs: ho, directives: dir, deadletter: dl }
+        kafka:
+          security.protocol: SASL_SSL
+          group.id: support-handoff
+        limits: { max_event_bytes: 65536, dead_letter_max_bytes: 1024 }
+        processing: { buffer_limit: 500, idle_timeout: 2h, shutdown_timeout: 10s }
+        rules:
+          strict: true
+          low_confidence: { threshold: 0.6, consecutive: 3 }
+          frustration: { unsuccessful_replies: 4 }
+          offer: { after_unsuccessful_replies: 3 }
+          sensitive_topic: { categories: [legal, refund] }
+          dead_end: { enabled: false }
+        routing:
+          default_queue: tier1
+          routes:
+            - { category: legal, queue: legal-team }
+            - { language: de, queue: support-de }
+        priority:
+          categories: { billing: 2 }
+          tier_raise: { gold: 1 }
+        """)
+        #expect(configuration.source == "urn:handoffd:prod")
+        #expect(configuration.policy.version == "2026-11-26.1")
+        #expect(configuration.topics.deadLetter == "dl")
+        #expect(configuration.kafka["security.protocol"] == "SASL_SSL")
+        #expect(configuration.limits.maxEventBytes == 65536)
+        #expect(configuration.deadLetterMaxBytes == 1024)
+        #expect(configuration.processing.idleTimeout == .seconds(7200))
+        #expect(configuration.policy.strict)
+        #expect(configuration.policy.lowConfidence.threshold == 0.6)
+        #expect(configuration.policy.sensitiveTopic.categories == [.legal, .refund])
+        #expect(!configuration.policy.deadEnd.enabled)
+        #expect(configuration.policy.routing.queue(for: .legal, language: "de") == "legal-team")
+        #expect(configuration.policy.routing.queue(for: .billing, language: "de") == "support-de")
+        #expect(configuration.policy.routing.queue(for: .billing, language: "en") == "tier1")
+        #expect(configuration.policy.priority.byCategory[.billing] == 2)
+        #expect(configuration.policy.priority.tierRaise == ["gold": 1])
+    }
+
+    @Test("every problem is reported at once, with its key, line and what to do")
+    func problemsAreActionable() throws {
+        let error = try #require(throws: ConfigurationError.self) {
+            try HandoffdConfiguration.parse(yaml: """
+            source: handoffd
+            rules:
+              low_confidence:
+                treshold: 0.4
+              frustration: { unsuccessful_replies: zero }
+            routing:
+              routes:
+                - { category: sales, queue: x }
+            processing: { idle_timeout: forever }
+            """, file: "handoff.yaml")
+        }
+        let text = error.description
+        #expect(text.hasPrefix("invalid configuration in handoff.yaml:"))
+        #expect(error.problems.count == 5)
+        #expect(text.contains("rules.low_confidence.treshold (line 4): unknown key — did you mean 'threshold'?"))
+        #expect(text.contains("rules.frustration.unsuccessful_replies (line 5): must be a whole number, got 'zero'"))
+        #expect(text.contains("routing.routes[0].category"))
+        #expect(text.contains("source"))
+        #expect(text.contains("processing.idle_timeout"))
+    }
+
+    @Test("out-of-range thresholds and contradictory rules are refused")
+    func contradictions() throws {
+        #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "rules: { low_confidence: { threshold: 1.5 } }") }
+        let error = try #require(throws: ConfigurationError.self) {
+            try HandoffdConfiguration.parse(yaml: "rules: { offer: { after_unsuccessful_replies: 3 } }")
+        }
+        #expect(error.description.contains("the offer would never be made"))
+        #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "topics: { handoffs: same, directives: same }") }
+        #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "rules: [1, 2]") }
+        #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "rules: {\n  bad") }
+    }
+
+    @Test("equal rules give equal policy versions; different rules different ones")
+    func policyVersion() throws {
+        let one = try HandoffdConfiguration.parse(yaml: "rules: { low_confidence: { threshold: 0.4 } }\nsource: urn:a")
+        let two = try HandoffdConfiguration.parse(yaml: "source: urn:b\nrules:\n  low_confidence:\n    threshold: 0.4")
+        let three = try HandoffdConfiguration.parse(yaml: "rules: { low_confidence: { threshold: 0.45 } }")
+        #expect(one.policy.version == two.policy.version)
+        #expect(one.policy.version != three.policy.version)
+    }
+
+    @Test("a missing file says so")
+    func missingFile() throws {
+        let error = try #require(throws: ConfigurationError.self) { try HandoffdConfiguration.load(path: "/nonexistent/handoff.yaml") }
+        #expect(error.description.contains("/nonexistent/handoff.yaml"))
+    }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import HandoffCore
+import HandoffService
+import Kafka
+import Testing
+
+/// The whole path through Kafka on librdkafka's mock cluster, in process. Serialized: each test
+/// runs its own cluster and group, and the machine has two cores.
+@Suite("Pipeline on the mock cluster", .serialized)
+struct PipelineIntegrationTests {
+    func handedOff(_ events: [JSONValue]) -> Set<String> {
+        Set(events.filter { $0["type"]?.stringValue == EventType.handoffCreated }.compactMap { $0["subject"]?.stringValue })
+    }
+
+    @Test("every example conversation arrives as expected, through Kafka")
+    func fullPath() async throws {
+        let kafka = try MockKafka()
+        let expected = try Examples.escalating()
+        let pipeline = kafka.pipeline()
+        let reader = try kafka.reader()
+        let arrived = try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(lines: Examples.interleaved(try Examples.conversations()))
+            return await reader.wait { handedOff($0) == expected }
+        }
+        #expect(arrived, "handed off: \(handedOff(reader.events).sorted()), expected \(expected.sorted())")
+        let created = reader.events(ofType: EventType.handoffCreated)
+        #expect(created.count == expected.count, "no duplicates in a run without failures")
+        #expect(reader.events(ofType: EventType.handoffAnnounced).count == expected.count)
+        #expect(pipeline.statisticsSnapshot.deadLetters == 0)
+        await reader.close()
+    }
+
+    @Test("malformed records of every kind go to the dead-letter topic with a reason; the good ones around them still work")
+    func deadLetters() async throws {
+        let kafka = try MockKafka(partitions: 1)
+        let pipeline = kafka.pipeline()
+        let reader = try kafka.reader()
+        let good = try String(contentsOf: Examples.folder.appendingPathComponent("02-asks-for-human.jsonl"), encoding: .utf8).split(separator: "\n").map(String.init)
+        let huge = #"{"specversion":"1.0","id":"big","source":"s","type":"support.message.customer","time":"2026-11-26T10:00:00Z","subject":"c","data":{"conversation_id":"c","message_id":"m","text":""# + String(repeating: "x", count: 300_000) + #""}}"#
+        let bad: [(String?, [UInt8], [(String, [UInt8])], String)] = [
+            ("c1", Array("hello".utf8), [], "not_json"),
+            ("c2", Array("42".utf8), [], "not_cloudevent"),
+            ("c3", Array(#"{"specversion":"1.0","id":"a","source":"s","type":"support.feedback","time":"2026-11-26T10:00:00Z","data":{"conversation_id":"c3","message_id":"m","helpful":"yes"}}"#.utf8), [], "wrong_type"),
+            ("c4", Array(#"{"specversion":"1.0","id":"a","source":"s","type":"support.message.bot","time":"2026-11-26T10:00:00Z","data":{"conversation_id":"c4","message_id":"m","text":"t","sources":[],"confidence":7}}"#.utf8), [], "invalid_value"),
+            ("c", Array(huge.utf8), [], "too_large"),
+            ("c6", Array(#"{"conversation_id":"c6","message_id":"m"}"#.utf8), [("ce_specversion", Array("1.0".utf8)), ("ce_id", Array("b1".utf8)), ("ce_source", Array("s".utf8)), ("ce_type", Array("support.message.customer".utf8)), ("ce_time", Array("2026-11-26T10:00:00Z".utf8))], "missing_field"),
+            ("c7", Array("<xml/>".utf8), [("content-type", Array("application/xml".utf8))], "unsupported_content_type"),
+        ]
+        let unknown = #"{"specversion":"1.0","id":"u","source":"s","type":"support.message.voice","time":"2026-11-26T10:00:00Z","data":{}}"#
+        var records: [(key: String?, value: [UInt8], headers: [(String, [UInt8])])] = [(nil, Array(good[0].utf8), [])]
+        records += bad.map { ($0.0, $0.1, $0.2) }
+        records.append(("u", Array(unknown.utf8), []))
+        records += good.dropFirst().map { ("conv-human-002", Array($0.utf8), []) }
+        let published = records
+        let arrived = try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(published)
+            return await reader.wait { events in
+                events.filter { $0["type"]?.stringValue == EventType.deadLetter }.count == bad.count && handedOff(events).contains("conv-human-002")
+            }
+        }
+        #expect(arrived)
+        let letters = reader.events(ofType: EventType.deadLetter)
+        #expect(letters.compactMap { $0["data"]?["reason_code"]?.stringValue } == bad.map(\.3))
+        for (letter, record) in zip(letters, bad) {
+            #expect(letter["data"]?["original_sha256"]?.stringValue == SHA256.hex(record.1))
+            #expect(letter["data"]?["original_length"]?.numberValue == Double(record.1.count))
+            #expect(letter["data"]?["source_topic"]?.stringValue == kafka.topics.conversations)
+            let reason = letter["data"]?["reason"]?.stringValue ?? ""
+            #expect(!reason.isEmpty)
+        }
+        let tooLarge = try #require(letters.first { $0["data"]?["reason_code"]?.stringValue == "too_large" })
+        #expect(tooLarge["data"]?["truncated"] == .bool(true))
+        #expect(pipeline.statisticsSnapshot.unknownTypes == 1, "the unknown type is skipped, not dead-lettered")
+        await reader.close()
+    }
+
+    @Test("a broker going down and up loses nothing")
+    func brokerDownAndUp() async throws {
+        let kafka = try MockKafka(brokers: 1)
+        let expected = try Examples.escalating()
+        let pipeline = kafka.pipeline()
+        let reader = try kafka.reader()
+        let lines = Examples.interleaved(try Examples.conversations())
+        let half = lines.count / 2
+        let arrived = try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(lines: Array(lines[..<half]))
+            try await Task.sleep(for: .milliseconds(300))
+            kafka.cluster.setBroker(1, up: false)
+            try await Task.sleep(for: .seconds(3))
+            kafka.cluster.setBroker(1, up: true)
+            try await kafka.publish(lines: Array(lines[half...]))
+            return await reader.wait(timeout: .seconds(90)) { handedOff($0) == expected }
+        }
+        #expect(arrived, "handed off: \(handedOff(reader.events).sorted())")
+        await reader.close()
+    }
+
+    @Test("injected Produce and OffsetCommit errors are retried; nothing is lost")
+    func injectedErrors() async throws {
+        let kafka = try MockKafka(partitions: 1)
+        let expected = try Examples.escalating()
+        let pipeline = kafka.pipeline()
+        let reader = try kafka.reader()
+        let arrived = try await running([pipeline], logger: kafka.logger) {
+            // 6 NOT_LEADER_FOR_PARTITION, 7 REQUEST_TIMED_OUT on Produce (API 0); 15 COORDINATOR_NOT_AVAILABLE on OffsetCommit (API 8).
+            kafka.cluster.failNextRequests(apiKey: 0, errors: [6, 7, 6, 7, 6])
+            kafka.cluster.failNextRequests(apiKey: 8, errors: [15, 15, 15])
+            try await kafka.publish(lines: Examples.interleaved(try Examples.conversations()))
+            return await reader.wait { handedOff($0) == expected }
+        }
+        #expect(arrived, "handed off: \(handedOff(reader.events).sorted())")
+        await reader.close()
+    }
+
+    @Test("offsets are committed after the outputs: a restarted instance in the same group does not emit again")
+    func committedAfterOutputs() async throws {
+        let kafka = try MockKafka()
+        let expected = try Examples.escalating()
+        let reader = try kafka.reader()
+        let first = kafka.pipeline(group: "g-restart")
+        _ = try await running([first], logger: kafka.logger) {
+            try await kafka.publish(lines: Examples.interleaved(try Examples.conversations()))
+            return await reader.wait { handedOff($0) == expected }
+        }
+        let second = kafka.pipeline(group: "g-restart")
+        try await running([second], logger: kafka.logger) {
+            // One more conversation; only its outputs may appear.
+            let late = #"{"specversion":"1.0","id":"late-1","source":"s","type":"support.handoff.requested","time":"2026-11-26T12:00:00Z","subject":"conv-late","data":{"conversation_id":"conv-late"}}"#
+            try await kafka.publish(lines: [late])
+            #expect(await reader.wait { handedOff($0).contains("conv-late") })
+        }
+        #expect(second.statisticsSnapshot.records == 1, "the restarted instance processed only the new record")
+        #expect(second.statisticsSnapshot.outputs == 3, "created, announced, paused for the late conversation and nothing else")
+        #expect(reader.events(ofType: EventType.handoffCreated).count == expected.count + 1)
+        await reader.close()
+    }
+
+    @Test("two instances in one group share the partitions; every handoff arrives, re-emissions keep their ids")
+    func rebalance() async throws {
+        let kafka = try MockKafka(partitions: 4)
+        let expected = try Examples.escalating()
+        let reader = try kafka.reader()
+        let conversations = try Examples.conversations()
+        let first = kafka.pipeline(group: "g-shared")
+        let second = kafka.pipeline(group: "g-shared")
+        let arrived = try await running([first], logger: kafka.logger) {
+            try await kafka.publish(lines: Examples.interleaved(Array(conversations[..<6])))
+            _ = await reader.wait(timeout: .seconds(30)) { !handedOff($0).isEmpty }
+            return try await running([second], logger: kafka.logger) {
+                try await Task.sleep(for: .seconds(1))
+                try await kafka.publish(lines: Examples.interleaved(Array(conversations[6...])))
+                return await reader.wait(timeout: .seconds(90)) { handedOff($0).isSuperset(of: expected) }
+            }
+        }
+        #expect(arrived, "handed off: \(handedOff(reader.events).sorted())")
+        var idsByConversation: [String: Set<String>] = [:]
+        for event in reader.events(ofType: EventType.handoffCreated) {
+            idsByConversation[event["subject"]?.stringValue ?? "", default: []].insert(event["data"]?["handoff_id"]?.stringValue ?? "")
+        }
+        #expect(idsByConversation.values.allSatisfy { $0.count == 1 }, "\(idsByConversation)")
+        #expect(first.statisticsSnapshot.records + second.statisticsSnapshot.records >= conversations.map(\.count).reduce(0, +))
+        await reader.close()
+    }
+}
