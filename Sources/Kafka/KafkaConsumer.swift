@@ -58,6 +58,9 @@ public final class KafkaConsumer: Sendable {
             configuration["enable.auto.commit"] = "false"
             if configuration["group.id"] == nil { configuration["group.id"] = "handoffd-reader-\(UUID().uuidString)" }
         }
+        // A broker may hold an idle fetch this long before answering; handoffs are latency-bound,
+        // so wait less than librdkafka's 500 ms default (some brokers do not answer early when data arrives).
+        if configuration["fetch.wait.max.ms"] == nil { configuration["fetch.wait.max.ms"] = "50" }
         highWatermark = max(1, bufferLimit)
         lowWatermark = max(0, bufferLimit / 2)
         self.logger = logger

@@ -1,3 +1,4 @@
+import Foundation
 import HandoffCore
 import Testing
 @testable import HandoffService
@@ -40,7 +41,7 @@ struct ConfigurationTests {
             - { language: de, queue: support-de }
         priority:
           categories: { billing: 2 }
-          tier_raise: { gold: 1 }
+          tier_raise: { premium: 3 }
         """)
         #expect(configuration.source == "urn:handoffd:prod")
         #expect(configuration.policy.version == "2026-11-26.1")
@@ -57,7 +58,7 @@ struct ConfigurationTests {
         #expect(configuration.policy.routing.queue(for: .billing, language: "de") == "support-de")
         #expect(configuration.policy.routing.queue(for: .billing, language: "en") == "tier1")
         #expect(configuration.policy.priority.byCategory[.billing] == 2)
-        #expect(configuration.policy.priority.tierRaise == ["gold": 1])
+        #expect(configuration.policy.priority.tierRaise == ["premium": 3])
     }
 
     @Test("every problem is reported at once, with its key, line and what to do")
@@ -110,5 +111,19 @@ struct ConfigurationTests {
     func missingFile() throws {
         let error = try #require(throws: ConfigurationError.self) { try HandoffdConfiguration.load(path: "/nonexistent/handoff.yaml") }
         #expect(error.description.contains("/nonexistent/handoff.yaml"))
+    }
+}
+
+@Suite("The documented example configuration")
+struct ExampleConfigurationTests {
+    @Test("config/handoff.example.yaml states exactly the defaults")
+    func exampleIsDefaults() throws {
+        let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("config/handoff.example.yaml").path
+        var loaded = try HandoffdConfiguration.load(path: path)
+        var defaults = HandoffdConfiguration()
+        loaded.policy.version = "x"
+        defaults.policy.version = "x"
+        #expect(loaded == defaults)
     }
 }

@@ -123,6 +123,8 @@ public struct ConversationMachine: Sendable {
         }
         state.recentFrustration.append(cues.frustration)
         if state.recentFrustration.count > 3 { state.recentFrustration.removeFirst() }
+        state.insultThisCycle = state.insultThisCycle || cues.hasInsult
+        state.lastCustomerThanked = cues.saysThanks && cues.humanRequest == nil
 
         // How the customer's reply judges the bot's last answer.
         let closest = state.recentCustomerStems.map { Similarity.dice(stems, $0) }.max() ?? 0
@@ -467,6 +469,7 @@ public struct ConversationMachine: Sendable {
         state.replies.removeAll()
         state.consecutiveLowConfidence = 0
         state.recentFrustration.removeAll()
+        state.insultThisCycle = false
         state.offeredThisCycle = false
         state.firstSignalAt = nil
         state.topics = TopicClassifier.Scores()

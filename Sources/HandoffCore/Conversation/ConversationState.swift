@@ -15,6 +15,10 @@ public struct ConversationState: Sendable, Equatable {
     public var consecutiveLowConfidence = 0
     /// Frustration points of the last three customer messages.
     public var recentFrustration: [Double] = []
+    /// Whether the customer insulted anyone since the last handoff closed.
+    public var insultThisCycle = false
+    /// Whether the customer's latest message thanked (and asked for nothing more).
+    public var lastCustomerThanked = false
     /// The customer's first substantive message: what they came for, kept when the transcript rolls over.
     public var goal: String?
     /// Facts the customer quoted (order numbers, amounts, …), kept when the transcript rolls over; at most 20.

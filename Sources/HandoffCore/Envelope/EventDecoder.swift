@@ -34,11 +34,15 @@ public struct EventDecoder: Sendable {
         if value.count > limits.maxEventBytes {
             throw DecodeFailure(.tooLarge, "the record is \(value.count) bytes; the limit is \(limits.maxEventBytes) (limits.max_event_bytes)")
         }
-        let envelope: Envelope
+        let read: EnvelopeRead
         if headers.contains(where: { $0.0 == "ce_specversion" }) {
-            envelope = try binaryEnvelope(value: value, headers: headers)
+            read = try binaryEnvelope(value: value, headers: headers)
         } else {
-            envelope = try structuredEnvelope(value: value, headers: headers)
+            read = try structuredEnvelope(value: value, headers: headers)
+        }
+        guard case .known(let envelope) = read else {
+            if case .unknown(let type) = read { return .unknownType(type) }
+            preconditionFailure()
         }
         let type = envelope.type
         if type == EventType.agentStatus {
@@ -46,7 +50,6 @@ public struct EventDecoder: Sendable {
             try checkKey(key, equals: status.agentID, field: "data.agent_id", eventType: type)
             return .agentStatus(status)
         }
-        guard EventType.conversationInputs.contains(type) else { return .unknownType(type) }
         let event = try conversationEvent(envelope)
         try checkKey(key, equals: event.conversationID, field: "data.conversation_id", eventType: type)
         return .conversation(event)
@@ -60,6 +63,20 @@ public struct EventDecoder: Sendable {
 
     // MARK: - Envelope
 
+    /// A newer frontend's event types are skipped whatever their data, so the envelope stops being
+    /// read as soon as its type is known to be foreign.
+    enum EnvelopeRead {
+        case known(Envelope)
+        case unknown(String)
+    }
+
+    static func isKnown(_ type: String) -> Bool {
+        type == EventType.agentStatus || EventType.conversationInputs.contains(type)
+    }
+
+    /// CloudEvents `source` is a URI-reference; the contract allows up to 2048 characters.
+    static let maxSourceLength = 2048
+
     struct Envelope {
         var id: String
         var source: String
@@ -69,7 +86,7 @@ public struct EventDecoder: Sendable {
         var data: JSONValue
     }
 
-    private func structuredEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> Envelope {
+    private func structuredEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> EnvelopeRead {
         if let contentType = header("content-type", in: headers) {
             let media = mediaType(contentType)
             guard media == "application/cloudevents+json" || media == "application/json" else {
@@ -94,6 +111,7 @@ public struct EventDecoder: Sendable {
             throw DecodeFailure(.invalidValue, "specversion '\(specversion)' is not supported; use 1.0")
         }
         let type = try reader.id("type")
+        guard Self.isKnown(type) else { return .unknown(type) }
         let typed = FieldReader(object: members, path: "", eventType: type, limits: limits)
         if let contentType = try typed.optionalString("datacontenttype") {
             let media = mediaType(contentType)
@@ -104,20 +122,26 @@ public struct EventDecoder: Sendable {
         guard let data = members["data"], data != .null else {
             throw typed.failure(.missingField, "required field 'data' is missing")
         }
-        return Envelope(
+        let source = try typed.string("source", maxLength: Self.maxSourceLength)
+        if source.isEmpty { throw typed.failure(.invalidValue, "field 'source' must not be empty") }
+        return .known(Envelope(
             id: try typed.id("id"),
-            source: try typed.id("source"),
+            source: source,
             type: type,
             time: try timestamp(try typed.string("time"), field: "time", eventType: type),
             subject: try typed.optionalString("subject"),
             data: data
-        )
+        ))
     }
 
-    private func binaryEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> Envelope {
-        func required(_ name: String, _ eventType: String?) throws(DecodeFailure) -> String {
+    private func binaryEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> EnvelopeRead {
+        func required(_ name: String, _ eventType: String?, maxLength: Int? = nil) throws(DecodeFailure) -> String {
             guard let text = header(name, in: headers), !text.isEmpty else {
                 throw DecodeFailure(.missingField, "binary mode: required header '\(name)' is missing or empty", eventType: eventType)
+            }
+            let limit = maxLength ?? limits.maxIDLength
+            if text.count > limit {
+                throw DecodeFailure(.tooLarge, "binary mode: header '\(name)' is longer than \(limit) characters", eventType: eventType)
             }
             return text
         }
@@ -126,6 +150,7 @@ public struct EventDecoder: Sendable {
             throw DecodeFailure(.invalidValue, "ce_specversion '\(specversion)' is not supported; use 1.0")
         }
         let type = try required("ce_type", nil)
+        guard Self.isKnown(type) else { return .unknown(type) }
         if let contentType = header("content-type", in: headers) {
             let media = mediaType(contentType)
             guard media == "application/json" || media.hasSuffix("+json") else {
@@ -138,14 +163,14 @@ public struct EventDecoder: Sendable {
         } catch {
             throw DecodeFailure(.notJSON, "binary mode: the value (data) is not JSON: \(error)", eventType: type)
         }
-        return Envelope(
+        return .known(Envelope(
             id: try required("ce_id", type),
-            source: try required("ce_source", type),
+            source: try required("ce_source", type, maxLength: Self.maxSourceLength),
             type: type,
             time: try timestamp(try required("ce_time", type), field: "ce_time", eventType: type),
             subject: header("ce_subject", in: headers),
             data: data
-        )
+        ))
     }
 
     private func header(_ name: String, in headers: [(String, [UInt8])]) -> String? {
@@ -193,11 +218,23 @@ public struct EventDecoder: Sendable {
         let payload: ConversationEvent.Payload
         switch envelope.type {
         case EventType.conversationStarted:
+            let channel = try data.id("channel")
+            guard Self.channels.contains(channel) else {
+                throw data.failure(.invalidValue, "field 'data.channel' must be one of \(Self.channels.sorted().joined(separator: ", ")), got '\(channel)'")
+            }
+            let locale = try data.id("locale")
+            guard Self.isLanguageTag(locale) else {
+                throw data.failure(.invalidValue, "field 'data.locale' must be a BCP 47 language tag such as de-DE, got '\(locale)'")
+            }
+            let tier = try data.optionalID("customer_tier")
+            if let tier, !Self.tiers.contains(tier) {
+                throw data.failure(.invalidValue, "field 'data.customer_tier' must be one of \(Self.tiers.sorted().joined(separator: ", ")), got '\(tier)'")
+            }
             payload = .started(.init(
                 customerID: try data.id("customer_id"),
-                channel: try data.id("channel"),
-                locale: try data.id("locale"),
-                customerTier: try data.optionalID("customer_tier"),
+                channel: channel,
+                locale: locale,
+                customerTier: tier,
                 metadata: try data.optionalStringMap("metadata")
             ))
         case EventType.customerMessage:
@@ -242,6 +279,19 @@ public struct EventDecoder: Sendable {
             preconditionFailure("conversationInputs and this switch disagree about \(envelope.type)")
         }
         return ConversationEvent(id: envelope.id, source: envelope.source, time: envelope.time, conversationID: conversationID, payload: payload)
+    }
+}
+
+extension EventDecoder {
+    static let channels: Set<String> = ["web", "app", "email", "whatsapp", "sms", "voice", "other"]
+    /// The customer tiers of the contract; `priority.tier_raise` in the configuration uses the same names.
+    public static let tiers: Set<String> = ["standard", "premium", "vip"]
+
+    /// `xx`, `xxx`, then `-` subtags of 1 to 8 letters or digits (what the contract's schema accepts).
+    static func isLanguageTag(_ text: String) -> Bool {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard let first = parts.first, (2...3).contains(first.count), first.allSatisfy({ $0.isASCII && $0.isLetter }), text.count <= 35 else { return false }
+        return parts.dropFirst().allSatisfy { (1...8).contains($0.count) && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) } }
     }
 }
 

@@ -103,6 +103,10 @@ struct FieldReader {
             guard case .string(let text) = element else {
                 throw failure(.wrongType, "field '\(name(key))[\(position)]' must be a string, got \(element.typeName)")
             }
+            if text.isEmpty { throw failure(.invalidValue, "field '\(name(key))[\(position)]' must not be empty") }
+            if text.count > limits.maxIDLength {
+                throw failure(.tooLarge, "field '\(name(key))[\(position)]' is longer than \(limits.maxIDLength) characters")
+            }
             strings.append(text)
         }
         return strings

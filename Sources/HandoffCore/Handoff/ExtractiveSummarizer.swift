@@ -1,7 +1,6 @@
 /// Builds the handoff's summary from the transcript alone: every sentence in it is a quotation,
 /// so nothing in it can be invented.
 public struct ExtractiveSummarizer: Sendable {
-    static let cues = CustomerCueReader()
     static let topics = TopicClassifier()
     /// Longest quotation of a message in the summary (characters).
     static let quoteLimit = 280
@@ -22,20 +21,16 @@ public struct ExtractiveSummarizer: Sendable {
                 issue = message.text
             }
         }
-        var sentiment = Summary.Sentiment.neutral
-        var maxFrustration = 0.0
-        var insult = false
-        for message in customer.suffix(5) {
-            let read = Self.cues.read(NormalizedText(message.text))
-            maxFrustration = max(maxFrustration, read.frustration)
-            insult = insult || read.hasInsult
-        }
-        if insult || maxFrustration >= 3 || reasons.contains(where: { $0.code == .frustration }) {
+        let maxFrustration = state.recentFrustration.max() ?? 0
+        let sentiment: Summary.Sentiment
+        if state.insultThisCycle || maxFrustration >= 3 || reasons.contains(where: { $0.code == .frustration }) {
             sentiment = .angry
         } else if maxFrustration > 0 || state.unsuccessfulReplies > 0 || reasons.contains(where: { $0.code == .repeatedFailures || $0.code == .deadEnd }) {
             sentiment = .negative
-        } else if let last = customer.last, case let read = Self.cues.read(NormalizedText(last.text)), read.saysThanks, read.humanRequest == nil {
+        } else if state.lastCustomerThanked {
             sentiment = .positive
+        } else {
+            sentiment = .neutral
         }
         return Summary(
             source: "extractive",

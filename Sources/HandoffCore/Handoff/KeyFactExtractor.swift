@@ -8,13 +8,15 @@ public struct KeyFactExtractor: Sendable {
         var folded: String
     }
 
-    private static let orderWords: Set<String> = ["order", "bestellung", "bestellnummer", "commande", "pedido", "ordine", "bestelling", "encomenda", "objednavka", "objednavky", "objednavku", "auftrag"]
+    private static let orderWords: Set<String> = ["order", "orders", "bestellung", "bestellnummer", "commande", "pedido", "ordine", "bestelling", "encomenda", "objednavka", "objednavky", "objednavku", "auftrag"]
     private static let invoiceWords: Set<String> = ["invoice", "rechnung", "rechnungsnummer", "facture", "factura", "fattura", "factuur", "fatura", "faktura", "faktury", "bill", "receipt"]
-    private static let trackingWords: Set<String> = ["tracking", "sendungsnummer", "sendungsverfolgung", "suivi", "seguimiento", "tracciamento", "rastreio", "rastreamento", "zasilky", "trackingnummer"]
+    private static let trackingWords: Set<String> = ["tracking", "sendungsnummer", "trackingcode", "zasilka", "sendungsverfolgung", "suivi", "seguimiento", "tracciamento", "rastreio", "rastreamento", "zasilky", "trackingnummer"]
     private static let currencyWords: Set<String> = ["eur", "euro", "euros", "usd", "gbp", "czk", "kc", "chf", "dollars", "dolares", "reais", "brl", "pounds"]
     private static let currencySymbols: Set<Character> = ["€", "$", "£", "¥"]
 
     public func extract(from text: String, messageID: String) -> [Summary.KeyFact] {
+        // Every fact has a digit or an @ in it; most messages have neither, and skip the work.
+        guard text.utf8.contains(where: { (0x30...0x39).contains($0) || $0 == UInt8(ascii: "@") }) else { return [] }
         let words = Self.words(in: text)
         var facts: [Summary.KeyFact] = []
         var index = 0
@@ -26,7 +28,14 @@ public struct KeyFactExtractor: Sendable {
                 index += consumed
                 continue
             }
-            if word.contains("@"), word.dropFirst().contains("."), !word.hasPrefix("@") {
+            if let (value, consumed) = Self.groupedPhone(words, index, in: text) {
+                facts.append(.init(kind: .phone, value: value, messageID: messageID))
+                index += consumed
+                continue
+            }
+            if context.contains(where: Self.trackingWords.contains), Self.isIdentifier(word) {
+                facts.append(.init(kind: .trackingNumber, value: String(word), messageID: messageID))
+            } else if word.contains("@"), word.dropFirst().contains("."), !word.hasPrefix("@") {
                 facts.append(.init(kind: .email, value: String(word), messageID: messageID))
             } else if Self.isDate(word) {
                 facts.append(.init(kind: .date, value: String(word), messageID: messageID))
@@ -52,8 +61,8 @@ public struct KeyFactExtractor: Sendable {
     private static func words(in text: String) -> [Word] {
         text.split(whereSeparator: { $0.isWhitespace }).map { raw in
             var slice = raw
-            while let last = slice.last, ".,;:!?)\"'»“”]".contains(last) { slice = slice.dropLast() }
-            while let first = slice.first, "(\"'«“„[".contains(first) { slice = slice.dropFirst() }
+            while let last = slice.last, ".,;:!?)\"'»“”]>".contains(last) { slice = slice.dropLast() }
+            while let first = slice.first, "(\"'«“„[<".contains(first) { slice = slice.dropFirst() }
             return Word(text: slice, folded: NormalizedText.tokenize(String(slice)).joined())
         }
     }
@@ -88,6 +97,20 @@ public struct KeyFactExtractor: Sendable {
         return (lengths[0] == 4 && lengths[1] <= 2 && lengths[2] <= 2) || (lengths[0] <= 2 && lengths[1] <= 2 && (lengths[2] == 4 || lengths[2] == 2))
     }
 
+    /// "+420 123 456 789", "0049 170 1234567": an international prefix and groups of digits.
+    private static func groupedPhone(_ words: [Word], _ index: Int, in text: String) -> (String, Int)? {
+        let first = words[index].text
+        guard first.hasPrefix("+") || first.hasPrefix("00"), first.dropFirst().allSatisfy(\.isNumber), first.count <= 5 else { return nil }
+        var end = index
+        var digits = first.filter(\.isNumber).count
+        while end + 1 < words.count, !words[end + 1].text.isEmpty, words[end + 1].text.allSatisfy(\.isNumber), words[end + 1].text.count <= 8 {
+            end += 1
+            digits += words[end].text.count
+        }
+        guard end > index, (9...15).contains(digits) else { return nil }
+        return (String(text[first.startIndex..<words[end].text.endIndex]), end - index + 1)
+    }
+
     private static func isPhone(_ word: Substring) -> Bool {
         guard word.hasPrefix("+") || word.hasPrefix("00") else { return false }
         let digits = word.filter(\.isNumber).count
@@ -113,6 +136,6 @@ public struct KeyFactExtractor: Sendable {
         guard body.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "/" || $0 == "_" }) else { return false }
         let letters = body.filter(\.isLetter).count
         if letters == 0 { return digits >= 5 || word.hasPrefix("#") }
-        return letters <= digits + 4 && body.first?.isLetter == true || body.contains("-")
+        return letters <= digits + 4 || body.contains("-")
     }
 }

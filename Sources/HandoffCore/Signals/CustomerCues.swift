@@ -112,9 +112,14 @@ public struct CustomerCueReader: Sendable {
     static func isShouting(_ text: String) -> Bool {
         var upper = 0
         var letters = 0
-        for scalar in text.unicodeScalars where scalar.properties.isAlphabetic {
-            letters += 1
-            if scalar.properties.isUppercase { upper += 1 }
+        for scalar in text.unicodeScalars {
+            let value = scalar.value
+            if value < 0x80 {
+                if (0x41...0x5A).contains(value) { upper += 1; letters += 1 } else if (0x61...0x7A).contains(value) { letters += 1 }
+            } else if scalar.properties.isAlphabetic {
+                letters += 1
+                if scalar.properties.isUppercase { upper += 1 }
+            }
         }
         return letters >= 12 && Double(upper) >= 0.7 * Double(letters)
     }
@@ -123,12 +128,15 @@ public struct CustomerCueReader: Sendable {
     static func hasPunctuationBurst(_ text: String) -> Bool {
         var run = 0
         var total = 0
-        for character in text {
-            if character == "!" || character == "?" {
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "!"), UInt8(ascii: "?"):
                 run += 1
                 total += 1
                 if run >= 3 { return true }
-            } else if !character.isWhitespace {
+            case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"):
+                continue
+            default:
                 run = 0
             }
         }

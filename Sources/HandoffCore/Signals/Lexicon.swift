@@ -33,10 +33,10 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
     }
 
     private mutating func add(_ pattern: String, label: Label, weight: Double) {
-        var words = NormalizedText.tokenize(pattern.replacingStar())
+        let words = NormalizedText.tokenize(pattern.replacingStar())
         guard !words.isEmpty else { return }
         let isPrefix = pattern.hasSuffix("*")
-        if isPrefix, words[words.count - 1].count < 3 { words[words.count - 1] += "" }
+        precondition(!isPrefix || words.count > 1 || words[0].count >= 3, "a one-word prefix pattern needs three letters: \(pattern)")
         let entry = Entry(tokens: words, lastIsPrefix: isPrefix, label: label, weight: weight, pattern: pattern)
         let index = entries.count
         entries.append(entry)

@@ -13,19 +13,29 @@ public struct NormalizedText: Sendable {
 
     static func tokenize(_ text: String) -> [String] {
         var tokens: [String] = []
-        var current = String.UnicodeScalarView()
+        var current: [UInt8] = []
+        current.reserveCapacity(32)
         func flush() {
             if !current.isEmpty {
-                tokens.append(String(current))
-                current = String.UnicodeScalarView()
+                tokens.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
             }
         }
         for scalar in text.unicodeScalars {
-            if let folded = fold(scalar) {
-                current.append(contentsOf: folded.unicodeScalars)
-            } else if scalar == "'" || scalar == "’" {
-                // "don't" → "dont", "l'agent" → "l", "agent" is worse; keep the apostrophe out of the token.
+            let value = scalar.value
+            // ASCII first: most text is, and it needs no table.
+            if value < 0x80 {
+                switch value {
+                case 0x30...0x39, 0x61...0x7A: current.append(UInt8(value))
+                case 0x41...0x5A: current.append(UInt8(value + 32))
+                case 0x27: continue  // "don't" → "dont"; "l'agent" keeps its letters together
+                default: flush()
+                }
+            } else if scalar == "’" || scalar.properties.generalCategory == .nonspacingMark {
+                // Combining marks (decomposed "ü" = "u" + U+0308) fold away like precomposed letters.
                 continue
+            } else if let folded = fold(scalar) {
+                current.append(contentsOf: folded.utf8)
             } else {
                 flush()
             }
@@ -34,13 +44,9 @@ public struct NormalizedText: Sendable {
         return tokens
     }
 
-    /// Lower-cased ASCII for letters and digits (folding the Latin letters of our eight languages),
-    /// other letters lower-cased as they are, nil for separators.
+    /// The folded form of a non-ASCII letter (Latin letters of our eight languages to ASCII, other
+    /// letters lower-cased as they are), nil for separators.
     static func fold(_ scalar: Unicode.Scalar) -> String? {
-        let value = scalar.value
-        if (0x30...0x39).contains(value) || (0x61...0x7A).contains(value) { return String(scalar) }
-        if (0x41...0x5A).contains(value) { return String(Unicode.Scalar(value + 32)!) }
-        if value < 0x80 { return nil }
         if let mapped = foldTable[scalar] { return mapped }
         let properties = scalar.properties
         if properties.isAlphabetic { return properties.lowercaseMapping }
@@ -59,6 +65,7 @@ public struct NormalizedText: Sendable {
             for scalar in letters.unicodeScalars { table[scalar] = ascii }
         }
         table["ß"] = "ss"
+        table["ẞ"] = "ss"
         table["æ"] = "ae"; table["Æ"] = "ae"
         table["œ"] = "oe"; table["Œ"] = "oe"
         return table

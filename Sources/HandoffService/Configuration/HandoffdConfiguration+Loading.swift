@@ -185,7 +185,7 @@ extension HandoffdConfiguration {
         reader.int(priority["frustration_raise"], "priority.frustration_raise", into: &policy.priority.frustrationRaise, range: 0...3)
         if let tiers = priority["tier_raise"] {
             var raises: [String: Int] = [:]
-            for (tier, value) in reader.mapping(tiers, "priority.tier_raise", allowed: []) {
+            for (tier, value) in reader.mapping(tiers, "priority.tier_raise", allowed: EventDecoder.tiers.sorted()) {
                 var raise = 0
                 reader.int(value, "priority.tier_raise.\(tier)", into: &raise, range: 0...3)
                 raises[tier] = raise
