@@ -245,6 +245,25 @@ public final class KafkaConsumer: Sendable {
         }
     }
 
+    /// Like ``nextBatch(maximum:)``, but gives up after `timeout` with an empty batch.
+    public func nextBatch(maximum: Int = 512, timeout: Duration) async -> [KafkaMessage]? {
+        await withTaskGroup(of: [KafkaMessage]?.self) { group in
+            group.addTask { await self.nextBatch(maximum: maximum) }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return []
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            // The loser returns at once on cancellation; a batch it took must not be lost.
+            var batch = first
+            while let more = await group.next() {
+                if let more, !more.isEmpty { batch = (batch ?? []) + more }
+            }
+            return batch
+        }
+    }
+
     /// Whether a partition was revoked since it was last assigned (its records must not be processed).
     public func isRevoked(_ partition: TopicPartition) -> Bool {
         state.withLock { $0.revoked.contains(partition) }

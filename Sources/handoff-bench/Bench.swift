@@ -167,13 +167,7 @@ struct Bench {
     }
 
     static func drain(_ consumer: KafkaConsumer, for duration: Duration) async -> [KafkaMessage] {
-        await withTaskGroup(of: [KafkaMessage]?.self) { group in
-            group.addTask { await consumer.nextBatch(maximum: 10_000) }
-            group.addTask { try? await Task.sleep(for: duration); return nil }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? []
-        }
+        await consumer.nextBatch(maximum: 10_000, timeout: duration) ?? []
     }
 }
 

@@ -78,14 +78,8 @@ final class OutputReader: Sendable {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if condition(events) { return true }
-            let batch = await withTaskGroup(of: [KafkaMessage]?.self) { group in
-                group.addTask { await self.consumer.nextBatch() }
-                group.addTask { try? await Task.sleep(for: .milliseconds(200)); return nil }
-                let first = await group.next() ?? nil
-                group.cancelAll()
-                return first
-            }
-            let parsed = (batch ?? []).compactMap { try? JSONParser.parse($0.value) }
+            let batch = await consumer.nextBatch(timeout: .milliseconds(200)) ?? []
+            let parsed = batch.compactMap { try? JSONParser.parse($0.value) }
             received.withLock { $0 += parsed }
         }
         return condition(events)

@@ -71,7 +71,7 @@ public struct DemoRunner {
             while ContinuousClock.now < deadline {
                 let statistics = pipeline.statisticsSnapshot
                 if statistics.records >= outcome.published && outcome.outputs.count >= statistics.outputs { break }
-                if let batch = await withTimeout(.milliseconds(200), { await reader.nextBatch() }) { outcome.outputs += batch ?? [] }
+                outcome.outputs += await reader.nextBatch(timeout: .milliseconds(200)) ?? []
             }
             await reader.close()
             await group.triggerGracefulShutdown()
@@ -92,18 +92,4 @@ final class Counter: Sendable {
     private let count = Mutex(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }
-}
-
-/// Runs `body`, giving up after `timeout` (nil then).
-func withTimeout<T: Sendable>(_ timeout: Duration, _ body: @escaping @Sendable () async -> T) async -> T? {
-    await withTaskGroup(of: T?.self) { group in
-        group.addTask { await body() }
-        group.addTask {
-            try? await Task.sleep(for: timeout)
-            return nil
-        }
-        let first = await group.next() ?? nil
-        group.cancelAll()
-        return first
-    }
 }

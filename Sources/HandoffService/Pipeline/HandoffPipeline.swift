@@ -95,16 +95,15 @@ public final class HandoffPipeline: Service, Sendable {
         }
         consumerBox.consumer = consumer
 
+        // The global view is read beside the processing; processing itself runs to its end (its
+        // last deliveries retried) before the reader is stopped.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.readGlobalTables(topics: topics) }
-            group.addTask {
-                try await withGracefulShutdownHandler {
-                    try await self.process(consumer: consumer, producer: producer, tracker: tracker, configuration: configuration)
-                } onGracefulShutdown: {
-                    consumer.stopDelivering()
-                }
+            try await withGracefulShutdownHandler {
+                try await self.process(consumer: consumer, producer: producer, tracker: tracker, configuration: configuration)
+            } onGracefulShutdown: {
+                consumer.stopDelivering()
             }
-            try await group.next()
             group.cancelAll()
         }
 
