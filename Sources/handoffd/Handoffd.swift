@@ -15,8 +15,9 @@ struct Handoffd: AsyncParsableCommand {
 
 /// Loads the configuration file, or the defaults; exits with a message a person can act on.
 func loadConfiguration(_ path: String?) throws -> HandoffdConfiguration {
-    guard let path else { return HandoffdConfiguration() }
     do {
+        // No file: the defaults, with the policy version they hash to.
+        guard let path else { return try HandoffdConfiguration.parse(yaml: "") }
         return try HandoffdConfiguration.load(path: path)
     } catch {
         FileHandle.standardError.write(Data((error.description + "\n").utf8))

@@ -162,3 +162,35 @@ struct PipelineIntegrationTests {
         await reader.close()
     }
 }
+
+@Suite("Policy reload on the mock cluster", .serialized)
+struct PolicyReloadTests {
+    @Test("a reloaded policy decides the next records, and its version is on the handoff")
+    func reload() async throws {
+        let kafka = try MockKafka(partitions: 1)
+        let pipeline = kafka.pipeline(group: "g-reload")
+        let reader = try kafka.reader()
+        var policy = EscalationPolicy()
+        policy.version = "reloaded-v2"
+        policy.explicitRequest.enabled = false
+        let reloaded = policy
+        @Sendable func event(_ conversation: String, _ id: String, _ type: String, _ data: String) -> String {
+            #"{"specversion":"1.0","id":"\#(id)","source":"s","type":"\#(type)","time":"2026-11-26T10:00:00Z","subject":"\#(conversation)","data":{"conversation_id":"\#(conversation)"\#(data)}}"#
+        }
+        try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(lines: [event("conv-before", "b1", "support.handoff.requested", "")])
+            #expect(await reader.wait { events in events.contains { $0["subject"]?.stringValue == "conv-before" } })
+            pipeline.reload(policy: reloaded)
+            try await kafka.publish(lines: [
+                event("conv-after", "a1", "support.handoff.requested", ""),
+                event("conv-legal", "l1", "support.message.customer", #","message_id":"m1","text":"my lawyer will sue you""#),
+            ])
+            #expect(await reader.wait { events in events.contains { $0["subject"]?.stringValue == "conv-legal" && $0["type"]?.stringValue == EventType.handoffCreated } })
+        }
+        let created = reader.events(ofType: EventType.handoffCreated)
+        #expect(created.compactMap { $0["subject"]?.stringValue }.sorted() == ["conv-before", "conv-legal"], "the button no longer hands over after the reload")
+        #expect(created.first { $0["subject"]?.stringValue == "conv-legal" }?["data"]?["policy_version"]?.stringValue == "reloaded-v2")
+        #expect(created.first { $0["subject"]?.stringValue == "conv-before" }?["data"]?["policy_version"]?.stringValue == "default")
+        await reader.close()
+    }
+}
