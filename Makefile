@@ -26,8 +26,9 @@ demo: build
 # contract's self-test, replay outputs against the schemas, and end-to-end against Tansu.
 test: build test-swift test-contract test-e2e
 
+# Serial: the integration suites each run a Kafka cluster, and the machine has two cores.
 test-swift: build
-	$(SWIFT) test
+	$(SWIFT) test --no-parallel
 
 .tools/venv/.handoffd-stamp: scripts/test-env.sh
 	scripts/test-env.sh >/dev/null

@@ -6,8 +6,12 @@ import Synchronization
 /// A consumer-group member (or, with ``Mode/readAll``, a reader of whole topics outside any group).
 ///
 /// A dedicated thread polls librdkafka so `max.poll.interval.ms` is honoured whatever the
-/// processing does; messages wait in a bounded buffer, and the partitions are paused while it is
-/// full, so memory stays bounded and nothing is dropped.
+/// processing does. Messages wait in a bounded buffer. While it is full the thread stops taking
+/// messages (librdkafka's own prefetch queue is bounded too, by `queued.max.messages.kbytes`); if it
+/// stays full for ``pauseAfter``, the partitions are paused and polling goes on, so rebalances and
+/// the poll interval are served during long stalls. Pausing is the last resort because librdkafka
+/// drops its prefetched messages on pause and fetches them again on resume, which costs about a
+/// second on the brokers we measured. Memory stays bounded and nothing is dropped.
 public final class KafkaConsumer: Sendable {
     public enum Mode: Sendable {
         /// Join the group of `group.id` and consume the topics' partitions assigned to us.
@@ -24,11 +28,15 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
     private let isGroup: Bool
 
+    /// How long the buffer may stay full before the partitions are paused.
+    public static let pauseAfter: Duration = .seconds(2)
+
     struct BufferState: ~Copyable {
         var messages: [KafkaMessage] = []
         var head = 0
         var waiter: CheckedContinuation<Void, Never>?
         var paused = false
+        var fullSince: ContinuousClock.Instant?
         var closed = false
         var revoked: Set<TopicPartition> = []
         var count: Int { messages.count - head }
@@ -120,6 +128,29 @@ public final class KafkaConsumer: Sendable {
     // MARK: - Poll thread
 
     private func pollOnce(_ pointer: KafkaPointer) {
+        enum Room { case take, wait, pause }
+        let room: Room = state.withLock { state in
+            guard state.count >= highWatermark, !state.paused else {
+                state.fullSince = nil
+                return .take
+            }
+            let now = ContinuousClock.now
+            guard let since = state.fullSince else {
+                state.fullSince = now
+                return .wait
+            }
+            guard now - since >= Self.pauseAfter else { return .wait }
+            state.paused = true
+            return .pause
+        }
+        switch room {
+        case .take: break
+        case .wait:
+            usleep(2000)
+            return
+        case .pause:
+            setPaused(true)
+        }
         guard let message = rd_kafka_consumer_poll(pointer.raw, 100) else { return }
         defer { rd_kafka_message_destroy(message) }
         let record = message.pointee
@@ -150,19 +181,12 @@ public final class KafkaConsumer: Sendable {
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
         let consumed = KafkaMessage(topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
                                     headers: headers, timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
-        let (waiter, shouldPause) = state.withLock { state -> (CheckedContinuation<Void, Never>?, Bool) in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.messages.append(consumed)
-            let waiter = state.waiter
-            state.waiter = nil
-            var pause = false
-            if !state.paused && state.count >= highWatermark {
-                state.paused = true
-                pause = true
-            }
-            return (waiter, pause)
+            defer { state.waiter = nil }
+            return state.waiter
         }
         waiter?.resume()
-        if shouldPause { setPaused(true) }
     }
 
     private func setPaused(_ paused: Bool) {
@@ -263,6 +287,12 @@ public final class KafkaConsumer: Sendable {
             return batch
         }
     }
+
+    /// Messages waiting in the buffer.
+    public var bufferedCount: Int { state.withLock { $0.count } }
+
+    /// Whether the partitions are paused because the buffer stayed full.
+    public var isPaused: Bool { state.withLock { $0.paused } }
 
     /// Whether a partition was revoked since it was last assigned (its records must not be processed).
     public func isRevoked(_ partition: TopicPartition) -> Bool {

@@ -84,6 +84,7 @@ struct Bench {
         let cluster: MockCluster? = external == nil ? try MockCluster(brokers: 1, logger: logger) : nil
         let brokers = external ?? cluster!.bootstrapServers
         var configuration = HandoffdConfiguration()
+        if let limit = ProcessInfo.processInfo.environment["BENCH_BUFFER_LIMIT"].flatMap(Int.init) { configuration.processing.bufferLimit = limit }
         let run = UUID().uuidString.prefix(8)
         if let cluster {
             for topic in [configuration.topics.conversations, configuration.topics.handoffs, configuration.topics.directives] {

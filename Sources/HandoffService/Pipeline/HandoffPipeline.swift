@@ -155,12 +155,14 @@ public final class HandoffPipeline: Service, Sendable {
                 tracker.begin(partition, message.offset)
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: clock())
-                var logger = self.logger
-                logger[metadataKey: LogKey.partition] = "\(message.partition)"
-                logger[metadataKey: LogKey.offset] = "\(message.offset)"
-                if let conversation = result.conversationID {
-                    ownerOf[conversation] = partition
-                    logger[metadataKey: LogKey.conversation] = "\(conversation)"
+                if let conversation = result.conversationID { ownerOf[conversation] = partition }
+                // Most records log nothing: the record's metadata is only built for those that do.
+                var recordLogger: Logger {
+                    var logger = self.logger
+                    logger[metadataKey: LogKey.partition] = "\(message.partition)"
+                    logger[metadataKey: LogKey.offset] = "\(message.offset)"
+                    if let conversation = result.conversationID { logger[metadataKey: LogKey.conversation] = "\(conversation)" }
+                    return logger
                 }
                 for output in result.outputs {
                     let delivery = OffsetTracker.Delivery(partition: partition, offset: message.offset, topic: topics.name(for: output.channel),
@@ -169,16 +171,16 @@ public final class HandoffPipeline: Service, Sendable {
                     try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: contentType, token: token)
                     switch output.type {
                     case EventType.deadLetter:
-                        logger.warning("dead letter", metadata: [LogKey.reason: "\(output.data["reason"].map(JSONWriter.string) ?? "")"])
+                        recordLogger.warning("dead letter", metadata: [LogKey.reason: "\(output.data["reason"].map(JSONWriter.string) ?? "")"])
                     case EventType.handoffCreated:
-                        logger.info("handoff created", metadata: [LogKey.handoff: "\(output.data["handoff_id"].map(JSONWriter.string) ?? "")",
+                        recordLogger.info("handoff created", metadata: [LogKey.handoff: "\(output.data["handoff_id"].map(JSONWriter.string) ?? "")",
                                                                   "queue": "\(output.data["queue"].map(JSONWriter.string) ?? "")"])
                     default:
                         break
                     }
                 }
-                for reason in result.ignored { logger.info("event changed nothing", metadata: [LogKey.reason: "\(reason)"]) }
-                if let type = result.unknownType { logger.debug("skipped event of unknown type", metadata: [LogKey.eventType: "\(type)"]) }
+                for reason in result.ignored { recordLogger.info("event changed nothing", metadata: [LogKey.reason: "\(reason)"]) }
+                if let type = result.unknownType { recordLogger.debug("skipped event of unknown type", metadata: [LogKey.eventType: "\(type)"]) }
                 if let status = result.agentStatus { globalView.apply(agent: status) }
                 statistics.withLock { statistics in
                     statistics.records += 1

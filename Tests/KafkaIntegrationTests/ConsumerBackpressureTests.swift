@@ -1,0 +1,40 @@
+import Foundation
+import HandoffCore
+import Kafka
+import Logging
+import Testing
+
+@Suite("Consumer backpressure on the mock cluster", .serialized)
+struct ConsumerBackpressureTests {
+    @Test("a stalled reader keeps the buffer bounded, pauses, and afterwards gets every message once, in order")
+    func boundedBufferAndPause() async throws {
+        let kafka = try MockKafka(partitions: 1)
+        let count = 600
+        try await kafka.publish((0..<count).map { index in ("k", Array("message-\(index)".utf8), []) })
+        let consumer = try KafkaConsumer(configuration: kafka.configuration(group: "g-backpressure"), mode: .group(topics: [kafka.topics.conversations]),
+                                         logger: kafka.logger, bufferLimit: 20)
+        // Nobody reads: once the group is joined the buffer fills; it then stays full past the pause threshold.
+        let fillDeadline = ContinuousClock.now + .seconds(60)
+        while consumer.bufferedCount < 20 && ContinuousClock.now < fillDeadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(consumer.bufferedCount == 20)
+        let deadline = ContinuousClock.now + KafkaConsumer.pauseAfter + .seconds(1)
+        var largest = 0
+        var paused = false
+        while ContinuousClock.now < deadline {
+            largest = max(largest, consumer.bufferedCount)
+            paused = paused || consumer.isPaused
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(largest <= 20, "the buffer never holds more than its limit")
+        #expect(paused, "a buffer full for longer than pauseAfter pauses the partitions")
+
+        var received: [String] = []
+        let readDeadline = ContinuousClock.now + .seconds(60)
+        while received.count < count && ContinuousClock.now < readDeadline {
+            received += (await consumer.nextBatch(maximum: 7, timeout: .milliseconds(200)) ?? []).map { String(decoding: $0.value, as: UTF8.self) }
+        }
+        #expect(received == (0..<count).map { "message-\($0)" })
+        #expect(!consumer.isPaused, "resumed once drained")
+        await consumer.close()
+    }
+}
