@@ -81,19 +81,7 @@ struct EventDecoderTests {
     struct UnexpectedType: Error { var type: String }
 
     static func typeName(of payload: ConversationEvent.Payload) -> String {
-        switch payload {
-        case .started: EventType.conversationStarted
-        case .customerMessage: EventType.customerMessage
-        case .botMessage: EventType.botMessage
-        case .feedback: EventType.feedback
-        case .handoffRequested: EventType.handoffRequested
-        case .offerAnswered: EventType.offerAnswered
-        case .handoffAbandoned: EventType.handoffAbandoned
-        case .ended: EventType.conversationEnded
-        case .handoffAccepted: EventType.handoffAccepted
-        case .handoffRequeued: EventType.handoffRequeued
-        case .handoffCompleted: EventType.handoffCompleted
-        }
+        payload.typeName
     }
 
     /// Binary content mode for a structured example: attributes as `ce_*` headers, `data` as the value.

@@ -505,24 +505,6 @@ public struct ConversationMachine: Sendable {
     }
 }
 
-extension ConversationEvent.Payload {
-    var typeName: String {
-        switch self {
-        case .started: EventType.conversationStarted
-        case .customerMessage: EventType.customerMessage
-        case .botMessage: EventType.botMessage
-        case .feedback: EventType.feedback
-        case .handoffRequested: EventType.handoffRequested
-        case .offerAnswered: EventType.offerAnswered
-        case .handoffAbandoned: EventType.handoffAbandoned
-        case .ended: EventType.conversationEnded
-        case .handoffAccepted: EventType.handoffAccepted
-        case .handoffRequeued: EventType.handoffRequeued
-        case .handoffCompleted: EventType.handoffCompleted
-        }
-    }
-}
-
 extension Category {
     var humanName: String {
         switch self {
