@@ -394,7 +394,6 @@ public struct ConversationMachine: Sendable {
             triggerEventID: event.id
         )
         state.handoff = handoff
-        state.escalations += 1
         let announcementLanguage = Announcements.language(language)
         let conversation = state.conversationID
         return [

@@ -31,7 +31,6 @@ public struct ConversationState: Sendable, Equatable {
     /// Offers made in this conversation; an offer is made once per escalation cycle.
     public var offersMade = 0
     public var offeredThisCycle = false
-    public var escalations = 0
     /// The current (or last) handoff.
     public var handoff: Handoff?
     /// When the first escalation signal of this cycle was seen (for time-to-escalation).

@@ -15,7 +15,8 @@ public struct Replayer {
         /// Every output, one serialised CloudEvent per element, in order.
         public var lines: [[UInt8]] = []
         public var counters = Engine.Counters()
-        public var handoffs: [Handoff.Summary] = []
+        /// Every handoff of the replay, in the order created, as its latest snapshot says.
+        public var handoffs: [HandoffOverview] = []
     }
 
     /// Replays JSON lines (one structured-mode CloudEvent per line); blank lines are skipped.
@@ -24,9 +25,15 @@ public struct Replayer {
         var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var report = Report()
+        var handoffOrder: [String] = []
+        var handoffs: [String: HandoffOverview] = [:]
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
             let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: Int64(index + 1)), now: nil)
             for output in result.outputs {
+                if output.channel == .handoffs, let overview = HandoffOverview(snapshot: output.data) {
+                    if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
+                    handoffs[overview.handoffID] = overview
+                }
                 var bytes = JSONWriter.bytes(output.envelope(source: configuration.source))
                 emit(bytes)
                 bytes.append(0x0A)
@@ -34,34 +41,41 @@ public struct Replayer {
             }
         }
         report.counters = engine.counters
-        report.handoffs = engine.conversations.values.compactMap { $0.state.handoff }.sorted { $0.createdAt < $1.createdAt || ($0.createdAt == $1.createdAt && $0.conversationID < $1.conversationID) }.map(Handoff.Summary.init)
+        report.handoffs = handoffOrder.compactMap { handoffs[$0] }
         return report
     }
 }
 
-extension Handoff {
-    /// The few facts of a handoff a person reads in a report.
-    public struct Summary: Sendable, Equatable {
-        public var conversationID: String
-        public var handoffID: String
-        public var queue: String
-        public var category: Category
-        public var priority: Int
-        public var status: Handoff.Status
-        public var reasons: [EscalationReason]
-        public var goal: String
-        public var keyFacts: [String]
+/// The facts of one handoff a person reads in a report, as its latest snapshot on the wire says them.
+public struct HandoffOverview: Sendable, Equatable {
+    public var conversationID: String
+    public var handoffID: String
+    public var queue: String
+    public var category: String
+    public var priority: Int
+    public var status: String
+    /// (code, detail, evidence message ids)
+    public var reasons: [(code: String, detail: String, evidence: [String])]
+    public var goal: String
+    public var keyFacts: [String]
 
-        init(_ handoff: Handoff) {
-            conversationID = handoff.conversationID
-            handoffID = handoff.id
-            queue = handoff.queue
-            category = handoff.category
-            priority = handoff.priority
-            status = handoff.status
-            reasons = handoff.reasons
-            goal = handoff.summary.goal
-            keyFacts = handoff.summary.keyFacts.map { "\($0.kind.rawValue)=\($0.value)" }
+    /// Reads a `support.handoff.created`/`updated` snapshot.
+    init?(snapshot data: JSONValue) {
+        guard let id = data["handoff_id"]?.stringValue, let conversation = data["conversation_id"]?.stringValue else { return nil }
+        handoffID = id
+        conversationID = conversation
+        queue = data["queue"]?.stringValue ?? ""
+        category = data["category"]?.stringValue ?? ""
+        priority = Int(data["priority"]?.numberValue ?? 0)
+        status = data["status"]?.stringValue ?? ""
+        reasons = (data["reasons"]?.arrayValue ?? []).map { reason in
+            (reason["code"]?.stringValue ?? "", reason["detail"]?.stringValue ?? "", (reason["evidence"]?.arrayValue ?? []).compactMap(\.stringValue))
         }
+        goal = data["summary"]?["goal"]?.stringValue ?? ""
+        keyFacts = (data["summary"]?["key_facts"]?.arrayValue ?? []).map { "\($0["kind"]?.stringValue ?? "")=\($0["value"]?.stringValue ?? "")" }
+    }
+
+    public static func == (lhs: HandoffOverview, rhs: HandoffOverview) -> Bool {
+        lhs.handoffID == rhs.handoffID && lhs.status == rhs.status && lhs.queue == rhs.queue && lhs.priority == rhs.priority
     }
 }

@@ -1,4 +1,4 @@
-public import HandoffCore
+import HandoffCore
 
 /// Human-readable reports of what the broker decided.
 public enum ReportFormatter {
@@ -22,10 +22,10 @@ public enum ReportFormatter {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public static func handoffLine(_ handoff: Handoff.Summary) -> String {
-        var text = "  \(handoff.conversationID) → queue \(handoff.queue), \(handoff.category.rawValue), priority \(handoff.priority), \(handoff.status.rawValue)"
+    public static func handoffLine(_ handoff: HandoffOverview) -> String {
+        var text = "  \(handoff.conversationID) → queue \(handoff.queue), \(handoff.category), priority \(handoff.priority), \(handoff.status)"
         for reason in handoff.reasons {
-            text += "\n      \(reason.code.rawValue): \(reason.detail)"
+            text += "\n      \(reason.code): \(reason.detail)"
             if !reason.evidence.isEmpty { text += " [evidence: \(reason.evidence.joined(separator: ", "))]" }
         }
         if !handoff.goal.isEmpty { text += "\n      goal: \(handoff.goal)" }
