@@ -80,6 +80,18 @@ struct ReplayTests {
         #expect(outputs.contains { $0["type"] == .string(EventType.handoffCreated) })
     }
 
+    @Test("the report lists every handoff, a conversation escalated twice included, with its latest status")
+    func reportListsEveryHandoff() {
+        func event(_ id: String, _ type: String, _ data: String = "") -> String {
+            #"{"specversion":"1.0","id":"\#(id)","source":"s","type":"\#(type)","time":"2026-11-26T10:00:0\#(id.suffix(1))Z","subject":"c1","data":{"conversation_id":"c1"\#(data)}}"#
+        }
+        let lines = [event("e1", EventType.handoffRequested), event("e2", EventType.handoffCompleted, #","handback":true"#), event("e3", EventType.handoffRequested)]
+        let report = Self.replay(lines.joined(separator: "\n"))
+        #expect(report.handoffs.map(\.status) == ["completed", "waiting"])
+        #expect(Set(report.handoffs.map(\.handoffID)).count == 2)
+        #expect(ReportFormatter.replaySummary(report, policyVersion: "p").contains("handoffs: 2 created"))
+    }
+
     @Test("a policy change changes the outcome: with the explicit-request rule off, asking for a person alone does not hand over")
     func policyWhatIf() throws {
         let text = try String(contentsOf: Self.examples.appendingPathComponent("02-asks-for-human.jsonl"), encoding: .utf8)
