@@ -130,6 +130,7 @@ public final class KafkaConsumer: Sendable {
     private func pollOnce(_ pointer: KafkaPointer) {
         enum Room { case take, wait, pause }
         let room: Room = state.withLock { state in
+            if state.closed { return .wait }
             guard state.count >= highWatermark, !state.paused else {
                 state.fullSince = nil
                 return .take
@@ -225,6 +226,8 @@ public final class KafkaConsumer: Sendable {
             if Task.isCancelled { return [] }
             enum Step { case batch([KafkaMessage], resume: Bool), wait, closed }
             let step: Step = state.withLock { state in
+                // Once closed, buffered records are left uncommitted: the next owner reads them again.
+                if state.closed { return .closed }
                 if state.count > 0 {
                     let end = min(state.messages.count, state.head + maximum)
                     let batch = Array(state.messages[state.head..<end])
@@ -240,7 +243,7 @@ public final class KafkaConsumer: Sendable {
                     }
                     return .batch(batch, resume: resume)
                 }
-                return state.closed ? .closed : .wait
+                return .wait
             }
             switch step {
             case .batch(let batch, let resume):

@@ -90,18 +90,23 @@ public final class KafkaProducer: Sendable {
 final class PollThread: Sendable {
     private let running = Atomic<Bool>(true)
     private let finished = DispatchSemaphore(value: 0)
+    private let threadName: String
 
     init(name: String, poll: @escaping @Sendable () -> Void) {
+        threadName = name + "-" + UUID().uuidString
         let thread = Thread { [self] in
             while running.load(ordering: .acquiring) { poll() }
             finished.signal()
         }
-        thread.name = name
+        thread.name = threadName
         thread.start()
     }
 
+    /// Stops the loop and waits for it to end — unless called from the poll thread itself (the last
+    /// reference to its owner dropped during a poll), where waiting would never end.
     func stop() {
-        if running.exchange(false, ordering: .acquiringAndReleasing) { finished.wait() }
+        guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        if Thread.current.name != threadName { finished.wait() }
     }
 }
 

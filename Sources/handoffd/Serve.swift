@@ -38,7 +38,11 @@ struct Serve: AsyncParsableCommand {
         let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
         if let config { services.append(.init(service: ConfigReloader(path: config, pipeline: pipeline, logger: logger))) }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Draining waits at most shutdown_timeout for acknowledgements, and as long again for the
+        // revocation's commit; past that, work is cancelled (uncommitted records are read again on restart).
+        groupConfiguration.maximumGracefulShutdownDuration = configuration.processing.shutdownTimeout * 2 + .seconds(5)
+        let group = ServiceGroup(configuration: groupConfiguration)
         do {
             try await group.run()
         } catch let error as KafkaError {

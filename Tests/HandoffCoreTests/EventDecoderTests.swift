@@ -433,7 +433,7 @@ struct EventDecoderTests {
     func reasonCodes() {
         #expect(
             Set(DecodeFailure.Code.allCases.map(\.rawValue))
-                == ["not_json", "not_cloudevent", "missing_field", "wrong_type", "invalid_value", "too_large", "unsupported_content_type"]
+                == ["not_json", "not_cloudevent", "missing_field", "wrong_type", "invalid_value", "too_large", "unsupported_content_type", "undeliverable"]
         )
     }
 

@@ -16,7 +16,8 @@ final class MockKafka: Sendable {
 
     init(brokers: Int = 1, partitions: Int = 3) throws {
         var logger = Logger(label: "test")
-        logger.logLevel = .critical
+        // HANDOFFD_TEST_LOG_LEVEL=debug shows the broker's and librdkafka's logs while debugging a test.
+        logger.logLevel = ProcessInfo.processInfo.environment["HANDOFFD_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         self.logger = logger
         cluster = try MockCluster(brokers: brokers, logger: logger)
         for (topic, count) in [(topics.conversations, partitions), (topics.agents, 1), (topics.handoffs, partitions), (topics.directives, partitions), (topics.deadLetter, 1)] {

@@ -194,3 +194,40 @@ struct PolicyReloadTests {
         await reader.close()
     }
 }
+
+@Suite("Outputs the broker refuses", .serialized)
+struct UndeliverableOutputTests {
+    @Test("a handoff larger than the producer may send is dead-lettered with the reason; the partition goes on")
+    func tooLargeOutput() async throws {
+        let kafka = try MockKafka(partitions: 1)
+        var configuration = HandoffdConfiguration()
+        configuration.deadLetterMaxBytes = 100
+        var properties = kafka.configuration(group: "g-too-large")
+        properties["message.max.bytes"] = "1500"
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: properties, logger: kafka.logger)
+        let reader = try kafka.reader()
+        func event(_ conversation: String, _ id: String, _ text: String) -> String {
+            #"{"specversion":"1.0","id":"\#(id)","source":"s","type":"support.message.customer","time":"2026-11-26T10:00:00Z","subject":"\#(conversation)","data":{"conversation_id":"\#(conversation)","message_id":"\#(id)","text":"\#(text)"}}"#
+        }
+        let long = String(repeating: "The parcel with my new kettle never arrived. ", count: 20) + "Can I talk to a person please"
+        let lines = [event("conv-big", "b1", long), event("conv-next", "n1", "I want to speak to a human")]
+        try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(lines: lines)
+            #expect(await reader.wait { events in
+                events.contains { $0["type"]?.stringValue == EventType.deadLetter }
+                    && events.contains { $0["type"]?.stringValue == EventType.handoffCreated && $0["subject"]?.stringValue == "conv-next" }
+                    && events.filter { $0["type"]?.stringValue == EventType.botPaused }.count == 2
+            })
+        }
+        let letters = reader.events(ofType: EventType.deadLetter)
+        #expect(letters.count == 1, "only the big handoff is refused; the short one fits")
+        let letter = try #require(letters.first?["data"])
+        #expect(letter["reason_code"]?.stringValue == "undeliverable")
+        #expect(letter["event_type"]?.stringValue == EventType.handoffCreated)
+        #expect(letter["reason"]?.stringValue?.contains("support.handoffs") == true)
+        #expect(letter["key"]?.stringValue == "conv-big")
+        #expect(letter["offset"]?.intValue == 0, "it names the input record that caused it")
+        #expect(reader.events(ofType: EventType.botPaused).count == 2, "the smaller directives of both handoffs still went out")
+        await reader.close()
+    }
+}

@@ -385,7 +385,13 @@ public struct ConversationMachine: Sendable {
             priority: policy.priority.priority(category: category, frustrated: frustrated || summary.sentiment == .angry, tier: state.customerTier),
             reasons: context.reasons,
             summary: summary,
-            transcript: state.transcript,
+            transcript: state.transcript.map { entry in
+                var entry = entry
+                if entry.text.unicodeScalars.count > policy.transcriptTextLimit {
+                    entry.text = String(String.UnicodeScalarView(entry.text.unicodeScalars.prefix(policy.transcriptTextLimit - 1))) + "…"
+                }
+                return entry
+            },
             agentID: nil,
             detectedAt: state.firstSignalAt ?? event.time,
             createdAt: context.now,

@@ -9,6 +9,8 @@ public struct DecodeFailure: Error, Sendable, Equatable, CustomStringConvertible
         case invalidValue = "invalid_value"
         case tooLarge = "too_large"
         case unsupportedContentType = "unsupported_content_type"
+        /// Not an input problem: an output the broker refused for good (e.g. too large for it).
+        case undeliverable
     }
 
     public var code: Code

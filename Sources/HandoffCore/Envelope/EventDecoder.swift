@@ -129,7 +129,7 @@ public struct EventDecoder: Sendable {
             source: source,
             type: type,
             time: try timestamp(try typed.string("time"), field: "time", eventType: type),
-            subject: try typed.optionalString("subject"),
+            subject: try typed.optionalID("subject"),
             data: data
         ))
     }
@@ -140,7 +140,7 @@ public struct EventDecoder: Sendable {
                 throw DecodeFailure(.missingField, "binary mode: required header '\(name)' is missing or empty", eventType: eventType)
             }
             let limit = maxLength ?? limits.maxIDLength
-            if text.count > limit {
+            if text.unicodeScalars.count > limit {
                 throw DecodeFailure(.tooLarge, "binary mode: header '\(name)' is longer than \(limit) characters", eventType: eventType)
             }
             return text
@@ -168,7 +168,12 @@ public struct EventDecoder: Sendable {
             source: try required("ce_source", type, maxLength: Self.maxSourceLength),
             type: type,
             time: try timestamp(try required("ce_time", type), field: "ce_time", eventType: type),
-            subject: header("ce_subject", in: headers),
+            subject: try header("ce_subject", in: headers).map { subject throws(DecodeFailure) in
+                if subject.unicodeScalars.count > limits.maxIDLength {
+                    throw DecodeFailure(.tooLarge, "binary mode: header 'ce_subject' is longer than \(limits.maxIDLength) characters", eventType: type)
+                }
+                return subject
+            },
             data: data
         ))
     }

@@ -29,7 +29,8 @@ struct FieldReader {
             throw failure(.wrongType, "field '\(name(key))' must be a string, got \(value.typeName)")
         }
         let limit = maxLength ?? limits.maxIDLength
-        if text.utf8.count > limit * 4 || text.count > limit {
+        // Lengths count Unicode code points, as JSON Schema's maxLength does.
+        if text.utf8.count > limit && text.unicodeScalars.count > limit {
             throw failure(.tooLarge, "field '\(name(key))' is longer than \(limit) characters")
         }
         return text
@@ -80,10 +81,10 @@ struct FieldReader {
 
     func optionalInteger(_ key: String, in range: ClosedRange<Int>) throws(DecodeFailure) -> Int? {
         guard let number = try optionalNumber(key, in: Double(range.lowerBound)...Double(range.upperBound)) else { return nil }
-        guard number.rounded() == number else {
+        guard let integer = Int(exactly: number) else {
             throw failure(.wrongType, "field '\(name(key))' must be an integer, got \(number)")
         }
-        return Int(number)
+        return integer
     }
 
     func stringArray(_ key: String, required: Bool) throws(DecodeFailure) -> [String] {
@@ -104,7 +105,7 @@ struct FieldReader {
                 throw failure(.wrongType, "field '\(name(key))[\(position)]' must be a string, got \(element.typeName)")
             }
             if text.isEmpty { throw failure(.invalidValue, "field '\(name(key))[\(position)]' must not be empty") }
-            if text.count > limits.maxIDLength {
+            if text.utf8.count > limits.maxIDLength && text.unicodeScalars.count > limits.maxIDLength {
                 throw failure(.tooLarge, "field '\(name(key))[\(position)]' is longer than \(limits.maxIDLength) characters")
             }
             strings.append(text)
@@ -130,6 +131,12 @@ struct FieldReader {
         for (member, element) in members {
             guard case .string(let text) = element else {
                 throw failure(.wrongType, "field '\(name(key)).\(member)' must be a string, got \(element.typeName)")
+            }
+            if member.isEmpty || member.unicodeScalars.count > limits.maxIDLength {
+                throw failure(.invalidValue, "field '\(name(key))' has a key that is empty or longer than \(limits.maxIDLength) characters")
+            }
+            if text.unicodeScalars.count > limits.maxTextLength {
+                throw failure(.tooLarge, "field '\(name(key)).\(member)' is longer than \(limits.maxTextLength) characters")
             }
             map[member] = text
         }

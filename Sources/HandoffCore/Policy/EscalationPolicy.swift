@@ -18,6 +18,9 @@ public struct EscalationPolicy: Sendable, Equatable {
     public var priority = Priority()
     /// How many recent messages a handoff carries (and the state keeps).
     public var transcriptLimit = 20
+    /// Characters of each message the handoff's transcript carries, so a handoff stays far below the
+    /// broker's message size limit whatever the customer pasted.
+    public var transcriptTextLimit = 2000
     /// Similarity (0…1) above which a customer message repeats or re-phrases the previous one.
     public var repeatSimilarity = 0.5
 

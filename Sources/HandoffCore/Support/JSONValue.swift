@@ -22,6 +22,8 @@ public enum JSONValue: Sendable, Hashable {
 
     public var stringValue: String? { if case .string(let text) = self { text } else { nil } }
     public var numberValue: Double? { if case .number(let number) = self { number } else { nil } }
+    /// The number as an Int when it is a whole number Int can hold (never traps on 1e19).
+    public var intValue: Int? { numberValue.flatMap { Int(exactly: $0) } }
     public var arrayValue: [JSONValue]? { if case .array(let elements) = self { elements } else { nil } }
 
     public subscript(key: String) -> JSONValue? {

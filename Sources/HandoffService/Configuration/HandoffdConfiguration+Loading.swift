@@ -97,11 +97,12 @@ extension HandoffdConfiguration {
     }
 
     private mutating func readRules(_ node: Node?, _ reader: ConfigReader) {
-        let rules = reader.mapping(node, "rules", allowed: ["strict", "repeat_similarity", "transcript_limit", "explicit_request", "sensitive_topic",
+        let rules = reader.mapping(node, "rules", allowed: ["strict", "repeat_similarity", "transcript_limit", "transcript_text_limit", "explicit_request", "sensitive_topic",
                                                             "frustration", "dead_end", "beyond_documentation", "low_confidence", "offer"])
         reader.bool(rules["strict"], "rules.strict", into: &policy.strict)
         reader.double(rules["repeat_similarity"], "rules.repeat_similarity", into: &policy.repeatSimilarity, range: 0...1)
         reader.int(rules["transcript_limit"], "rules.transcript_limit", into: &policy.transcriptLimit, range: 1...200)
+        reader.int(rules["transcript_text_limit"], "rules.transcript_text_limit", into: &policy.transcriptTextLimit, range: 100...20_000)
 
         let explicit = reader.mapping(rules["explicit_request"], "rules.explicit_request", allowed: ["enabled"])
         reader.bool(explicit["enabled"], "rules.explicit_request.enabled", into: &policy.explicitRequest.enabled)

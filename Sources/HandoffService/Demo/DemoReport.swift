@@ -77,7 +77,7 @@ enum DemoReport {
     static func text(_ value: JSONValue?) -> String {
         switch value {
         case .string(let string)?: string
-        case .number(let number)?: number.rounded() == number ? String(Int(number)) : String(number)
+        case .number(let number)?: Int(exactly: number).map(String.init) ?? String(number)
         case .bool(let flag)?: String(flag)
         case nil, .null?: ""
         case let other?: JSONWriter.string(other)

@@ -33,7 +33,7 @@ public final class GlobalView: Sendable {
     /// Applies a `support.handoff.created`/`updated` snapshot; closed handoffs leave the view.
     public func apply(handoffSnapshot data: JSONValue) {
         guard case .string(let id)? = data["handoff_id"], case .string(let status)? = data["status"] else { return }
-        let revision: Int = if case .number(let number)? = data["revision"] { Int(number) } else { 0 }
+        let revision = data["revision"]?.intValue ?? 0
         state.withLock { state in
             state.recordsRead += 1
             if let known = state.open[id], known.revision > revision { return }
@@ -43,7 +43,7 @@ public final class GlobalView: Sendable {
             }
             let queue: String = if case .string(let queue)? = data["queue"] { queue } else { "" }
             let conversation: String = if case .string(let conversation)? = data["conversation_id"] { conversation } else { "" }
-            let priority: Int = if case .number(let number)? = data["priority"] { Int(number) } else { 4 }
+            let priority = data["priority"]?.intValue ?? 4
             state.open[id] = OpenHandoff(handoffID: id, conversationID: conversation, queue: queue, status: status, priority: priority, revision: revision)
         }
     }

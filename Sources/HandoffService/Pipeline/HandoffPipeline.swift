@@ -14,6 +14,8 @@ public final class HandoffPipeline: Service, Sendable {
     private let clock: @Sendable () -> Timestamp
     private let pendingPolicy = Mutex<EscalationPolicy?>(nil)
     private let assignment = Mutex<Assignment>(Assignment())
+    /// Set once shutdown has drained what it could: revocation during close then has nothing to wait for.
+    private let closing = Mutex(false)
     public let globalView = GlobalView()
     private let statistics = Mutex(Statistics())
 
@@ -75,8 +77,10 @@ public final class HandoffPipeline: Service, Sendable {
                                          bufferLimit: configuration.processing.bufferLimit) { [self] event in
             switch event {
             case .assigned(let partitions):
+                // Added, not replaced: with a cooperative assignor the list holds only the new partitions
+                // (an eager rebalance revoked everything first, so the union is the new assignment).
                 self.assignment.withLock { state in
-                    state.partitions = Set(partitions)
+                    state.partitions.formUnion(partitions)
                     state.generation += 1
                 }
                 logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
@@ -85,7 +89,7 @@ public final class HandoffPipeline: Service, Sendable {
                 // before another instance takes over.
                 let revoked = Set(partitions)
                 let deadline = ContinuousClock.now + shutdownTimeout
-                while tracker.hasPending(in: revoked) && ContinuousClock.now < deadline { usleep(5000) }
+                while tracker.hasPending(in: revoked) && ContinuousClock.now < deadline && !self.closing.withLock({ $0 }) { usleep(5000) }
                 if tracker.hasPending(in: revoked) { logger.warning("revoking partitions with outputs still in flight; they will be re-processed by the next owner") }
                 if let error = consumerBox.consumer?.commitNow() { logger.warning("commit on revoke failed", metadata: ["error": "\(error)"]) }
                 tracker.drop(revoked)
@@ -113,7 +117,9 @@ public final class HandoffPipeline: Service, Sendable {
             logger.warning("shutting down with outputs unacknowledged; their records stay uncommitted and will be processed again", metadata: ["records": "\(tracker.outstanding)"])
         }
         if let error = await consumer.commit() { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
+        closing.withLock { $0 = true }
         await consumer.close()
+        consumerBox.consumer = nil
         logger.info("handoffd stopped", metadata: ["records": "\(statisticsSnapshot.records)", "outputs": "\(statisticsSnapshot.outputs)"])
     }
 
@@ -137,7 +143,8 @@ public final class HandoffPipeline: Service, Sendable {
         let source = configuration.source
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
 
-        while let batch = await consumer.nextBatch(), !Task.isCancelled {
+        // A bounded wait, so failed deliveries are re-sent even when no input arrives.
+        while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
             if let policy = pendingPolicy.withLock({ state -> EscalationPolicy? in defer { state = nil }; return state }) {
                 engine.policy = policy
                 logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
@@ -167,8 +174,8 @@ public final class HandoffPipeline: Service, Sendable {
                 for output in result.outputs {
                     let delivery = OffsetTracker.Delivery(partition: partition, offset: message.offset, topic: topics.name(for: output.channel),
                                                           key: output.key.map { Array($0.utf8) }, value: JSONWriter.bytes(output.envelope(source: source)))
-                    let token = tracker.add(delivery)
-                    try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: contentType, token: token)
+                    try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
+                                      deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
                     switch output.type {
                     case EventType.deadLetter:
                         recordLogger.warning("dead letter", metadata: [LogKey.reason: "\(output.data["reason"].map(JSONWriter.string) ?? "")"])
@@ -193,7 +200,7 @@ public final class HandoffPipeline: Service, Sendable {
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             if let fatal = producer.fatalError ?? consumer.fatalError { throw fatal }
             // Bounded memory: wait for acknowledgements before taking more.
-            while tracker.outstanding > configuration.processing.maxInFlight {
+            while tracker.outstanding > configuration.processing.maxInFlight && !Task.isShuttingDownGracefully {
                 try await Task.sleep(for: .milliseconds(2))
                 try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             }
@@ -213,11 +220,57 @@ public final class HandoffPipeline: Service, Sendable {
     }
 
     private func resendFailed(producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])]) async throws {
+        let configuration = self.configuration.withLock { $0 }
         for delivery in tracker.takeFailed() {
-            let token = tracker.retry(delivery)
             statistics.withLock { $0.redeliveries += 1 }
-            try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: headers, token: token)
+            if delivery.failures >= Self.attemptsBeforeDeadLetter, let error = delivery.lastError, !error.isRetriable {
+                // Refused for good (too large for the broker, not authorised, …): retrying would hold
+                // the partition forever. The output goes to the dead-letter topic with the reason instead.
+                try await deadLetter(delivery, error: error, producer: producer, tracker: tracker, headers: headers, source: configuration.source,
+                                     deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes)
+                tracker.abandon(delivery)
+                continue
+            }
+            try await publish(delivery, producer: producer, tracker: tracker, headers: headers, source: configuration.source,
+                              deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.retry)
         }
+    }
+
+    /// Failed deliveries with a non-retriable error are tried this often before they are dead-lettered.
+    static let attemptsBeforeDeadLetter = 3
+
+    /// Sends one output, tracked under its input record. An output librdkafka refuses at once for good
+    /// (e.g. larger than `message.max.bytes`) is dead-lettered instead of stopping the service.
+    private func publish(_ delivery: OffsetTracker.Delivery, producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])],
+                         source: String, deadLetterTopic: String, deadLetterMaxBytes: Int,
+                         register: (OffsetTracker.Delivery) -> UInt64) async throws {
+        let token = register(delivery)
+        let refused: KafkaError
+        do {
+            try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: headers, token: token)
+            return
+        } catch {
+            refused = error
+        }
+        guard !refused.isFatal, !refused.isRetriable, refused.code == .librdkafka, delivery.topic != deadLetterTopic else { throw refused }
+        // The dead letter is registered under the same record before the refused output is let go.
+        try await deadLetter(delivery, error: refused, producer: producer, tracker: tracker, headers: headers, source: source,
+                             deadLetterTopic: deadLetterTopic, deadLetterMaxBytes: deadLetterMaxBytes)
+        tracker.delivered(token: token, error: nil)
+    }
+
+    private func deadLetter(_ delivery: OffsetTracker.Delivery, error: KafkaError, producer: KafkaProducer, tracker: OffsetTracker,
+                            headers: [(String, [UInt8])], source: String, deadLetterTopic: String, deadLetterMaxBytes: Int) async throws {
+        let type = (try? JSONParser.parse(delivery.value))?["type"]?.stringValue
+        let failure = DecodeFailure(.undeliverable, "the output could not be published to \(delivery.topic) (\(delivery.value.count) bytes): \(error.message)", eventType: type)
+        let event = DeadLetter.event(failure: failure, value: delivery.value, key: delivery.key,
+                                     origin: RecordOrigin(topic: self.configuration.withLock { $0.topics.conversations }, partition: delivery.partition.partition, offset: delivery.offset),
+                                     maxOriginalBytes: deadLetterMaxBytes, now: clock())
+        logger.error("output dead-lettered", metadata: [LogKey.partition: "\(delivery.partition.partition)", LogKey.offset: "\(delivery.offset)", "error": "\(error)"])
+        statistics.withLock { $0.deadLetters += 1 }
+        let letter = OffsetTracker.Delivery(partition: delivery.partition, offset: delivery.offset, topic: deadLetterTopic, key: delivery.key,
+                                            value: JSONWriter.bytes(event.envelope(source: source)))
+        try await producer.send(topic: letter.topic, key: letter.key, value: letter.value, headers: headers, token: tracker.add(letter))
     }
 
     // MARK: - Global tables

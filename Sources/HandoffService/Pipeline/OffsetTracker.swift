@@ -13,6 +13,9 @@ final class OffsetTracker: Sendable {
         var topic: String
         var key: [UInt8]?
         var value: [UInt8]
+        /// Failed attempts so far, and the last error.
+        var failures = 0
+        var lastError: KafkaError?
     }
 
     private struct PartitionState {
@@ -42,9 +45,13 @@ final class OffsetTracker: Sendable {
     /// A record was taken for processing: hold its offset until ``finish(_:_:)``.
     func begin(_ partition: TopicPartition, _ offset: Int64) {
         state.withLock { state in
-            state.partitions[partition, default: PartitionState()].order.append(offset)
-            state.partitions[partition]!.pending[offset] = 1
-            state.outstanding += 1
+            var entry = state.partitions[partition, default: PartitionState()]
+            if entry.pending[offset] == nil {
+                entry.order.append(offset)
+                state.outstanding += 1
+            }
+            entry.pending[offset, default: 0] += 1
+            state.partitions[partition] = entry
         }
     }
 
@@ -77,8 +84,13 @@ final class OffsetTracker: Sendable {
     /// The broker acknowledged (or refused) the output with this token.
     func delivered(token: UInt64, error: KafkaError?) {
         let delivery: Delivery? = state.withLock { state in
-            guard let delivery = state.deliveries.removeValue(forKey: token) else { return nil }
-            if error != nil { state.failed.append(delivery) }
+            // A token of a partition dropped since (revoked) is stale: its record is someone else's now.
+            guard var delivery = state.deliveries.removeValue(forKey: token) else { return nil }
+            if let error {
+                delivery.failures += 1
+                delivery.lastError = error
+                state.failed.append(delivery)
+            }
             return delivery
         }
         guard let delivery, error == nil else { return }
@@ -101,22 +113,31 @@ final class OffsetTracker: Sendable {
         state.withLock { state in partitions.contains { !(state.partitions[$0]?.pending.isEmpty ?? true) } }
     }
 
-    /// Forgets partitions that are no longer ours.
+    /// Forgets partitions that are no longer ours, with their deliveries still in flight or failed:
+    /// a late acknowledgement must not count for a record re-read after the partition comes back.
     func drop(_ partitions: Set<TopicPartition>) {
         state.withLock { state in
             for partition in partitions {
                 if let dropped = state.partitions.removeValue(forKey: partition) { state.outstanding -= dropped.pending.count }
             }
+            state.deliveries = state.deliveries.filter { !partitions.contains($0.value.partition) }
+            state.failed.removeAll { partitions.contains($0.partition) }
         }
     }
 
+    /// Completes a delivery that will never succeed (it was dead-lettered instead).
+    func abandon(_ delivery: Delivery) {
+        complete(delivery.partition, delivery.offset)
+    }
+
     private func complete(_ partition: TopicPartition, _ offset: Int64) {
-        let advanced: Int64? = state.withLock { state in
-            guard var entry = state.partitions[partition], let remaining = entry.pending[offset] else { return nil }
+        // The store runs under the lock so two threads completing offsets cannot store them out of order.
+        state.withLock { state in
+            guard var entry = state.partitions[partition], let remaining = entry.pending[offset] else { return }
             if remaining > 1 {
                 entry.pending[offset] = remaining - 1
                 state.partitions[partition] = entry
-                return nil
+                return
             }
             entry.pending.removeValue(forKey: offset)
             state.outstanding -= 1
@@ -129,10 +150,12 @@ final class OffsetTracker: Sendable {
                 entry.order.removeFirst(entry.head)
                 entry.head = 0
             }
-            if let next { entry.stored = next }
             state.partitions[partition] = entry
-            return next
+            if let next {
+                entry.stored = next
+                state.partitions[partition] = entry
+                store(partition, next)
+            }
         }
-        if let advanced { store(partition, advanced) }
     }
 }

@@ -66,7 +66,7 @@ public struct HandoffOverview: Sendable, Equatable {
         conversationID = conversation
         queue = data["queue"]?.stringValue ?? ""
         category = data["category"]?.stringValue ?? ""
-        priority = Int(data["priority"]?.numberValue ?? 0)
+        priority = data["priority"]?.intValue ?? 0
         status = data["status"]?.stringValue ?? ""
         reasons = (data["reasons"]?.arrayValue ?? []).map { reason in
             (reason["code"]?.stringValue ?? "", reason["detail"]?.stringValue ?? "", (reason["evidence"]?.arrayValue ?? []).compactMap(\.stringValue))

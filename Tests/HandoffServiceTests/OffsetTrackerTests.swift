@@ -1,0 +1,87 @@
+import Kafka
+import Synchronization
+import Testing
+@testable import HandoffService
+
+@Suite("Offset tracking")
+struct OffsetTrackerTests {
+    final class Stored: Sendable {
+        let offsets = Mutex<[Int64]>([])
+        var last: Int64? { offsets.withLock { $0.last } }
+        var all: [Int64] { offsets.withLock { $0 } }
+    }
+
+    let partition = TopicPartition(topic: "t", partition: 0)
+
+    func make() -> (OffsetTracker, Stored) {
+        let stored = Stored()
+        return (OffsetTracker { _, next in stored.offsets.withLock { $0.append(next) } }, stored)
+    }
+
+    func delivery(_ offset: Int64) -> OffsetTracker.Delivery {
+        OffsetTracker.Delivery(partition: partition, offset: offset, topic: "out", key: nil, value: [])
+    }
+
+    @Test("a record with no outputs is done when processed; one with outputs when every output is acknowledged")
+    func outputsHoldTheOffset() {
+        let (tracker, stored) = make()
+        tracker.begin(partition, 10)
+        tracker.finish(partition, 10)
+        #expect(stored.last == 11)
+        tracker.begin(partition, 11)
+        let first = tracker.add(delivery(11))
+        let second = tracker.add(delivery(11))
+        tracker.finish(partition, 11)
+        tracker.delivered(token: first, error: nil)
+        #expect(stored.last == 11, "one output of 11 is still in flight")
+        tracker.delivered(token: second, error: nil)
+        #expect(stored.last == 12)
+        #expect(tracker.outstanding == 0)
+    }
+
+    @Test("a later record finishing first does not move the offset past an earlier one")
+    func inOrder() {
+        let (tracker, stored) = make()
+        tracker.begin(partition, 1)
+        let slow = tracker.add(delivery(1))
+        tracker.finish(partition, 1)
+        tracker.begin(partition, 2)
+        tracker.finish(partition, 2)
+        #expect(stored.all.isEmpty)
+        tracker.delivered(token: slow, error: nil)
+        #expect(stored.all == [3])
+    }
+
+    @Test("a failed delivery keeps its record uncommitted until the retry is acknowledged")
+    func failedDelivery() {
+        let (tracker, stored) = make()
+        tracker.begin(partition, 5)
+        let token = tracker.add(delivery(5))
+        tracker.finish(partition, 5)
+        tracker.delivered(token: token, error: KafkaError(code: .librdkafka, message: "timed out", isRetriable: true))
+        #expect(stored.all.isEmpty)
+        let failed = tracker.takeFailed()
+        #expect(failed.count == 1 && failed[0].failures == 1)
+        let retry = tracker.retry(failed[0])
+        tracker.delivered(token: retry, error: nil)
+        #expect(stored.all == [6])
+    }
+
+    @Test("after a partition is dropped, a late acknowledgement does not count for the record read again")
+    func staleTokens() {
+        let (tracker, stored) = make()
+        tracker.begin(partition, 7)
+        let stale = tracker.add(delivery(7))
+        tracker.finish(partition, 7)
+        tracker.drop([partition])
+        #expect(tracker.outstanding == 0)
+        // The partition comes back and record 7 is processed again.
+        tracker.begin(partition, 7)
+        let fresh = tracker.add(delivery(7))
+        tracker.finish(partition, 7)
+        tracker.delivered(token: stale, error: nil)
+        #expect(stored.all.isEmpty, "the old output's acknowledgement is not the new one's")
+        tracker.delivered(token: fresh, error: nil)
+        #expect(stored.all == [8])
+    }
+}
