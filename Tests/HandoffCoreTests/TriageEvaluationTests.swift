@@ -119,18 +119,35 @@ struct TriageEvaluationTests {
         #expect(scores.humanRecall >= 0.95)
     }
 
+    @Test("the second tuning set (indirect wording): figures printed, floors guard against regressions")
+    func dev2Set() throws {
+        let scores = TriageEvaluation.evaluate(try TriageEvaluation.load("dev2"))
+        print("triage dev2 set:\n\(scores)")
+        if ProcessInfo.processInfo.environment["TRIAGE_DUMP"] != nil {
+            print((scores.misclassified + scores.humanFalsePositives.map { "FP human: \($0)" } + scores.humanMisses.map { "missed human: \($0)" }).joined(separator: "\n"))
+        }
+        #expect(scores.rows >= 300)
+        #expect(scores.accuracy >= 0.90)
+        #expect(scores.sensitiveRecall >= 0.80)
+        #expect(scores.nonSensitiveFlagged <= 3)
+        #expect(scores.humanPrecision >= 0.95)
+        #expect(scores.humanRecall >= 0.95)
+    }
+
     @Test("the held-out set, frozen before tuning: figures printed, floors guard against regressions")
     func heldOutSet() throws {
         let scores = TriageEvaluation.evaluate(try TriageEvaluation.load("heldout"))
         print("triage held-out set:\n\(scores)")
-        // Floors a little under the first measurement (2026-11-26: accuracy 76.2 %, sensitive recall
-        // 51.4 %, 1 of 188 non-sensitive flagged, person requests P 91.5 % R 79.6 %): a change that
-        // makes real customer language worse fails here.
+        // Measured twice, never tuned on. 2026-11-26 after tuning on dev.tsv: accuracy 76.2 %,
+        // sensitive recall 51.4 % (1 of 188 non-sensitive flagged), person requests P 91.5 % R 79.6 %.
+        // After also tuning on dev2.tsv: accuracy 83.8 %, sensitive recall 63.6 % (2 of 188 flagged),
+        // P 91.7 % R 81.5 %. Floors a little under the latter: a change that makes real customer
+        // language worse fails here.
         #expect(scores.rows >= 240)
-        #expect(scores.accuracy >= 0.72)
-        #expect(scores.sensitiveRecall >= 0.48)
-        #expect(scores.nonSensitiveFlagged <= 3)
+        #expect(scores.accuracy >= 0.80)
+        #expect(scores.sensitiveRecall >= 0.60)
+        #expect(scores.nonSensitiveFlagged <= 4)
         #expect(scores.humanPrecision >= 0.88)
-        #expect(scores.humanRecall >= 0.75)
+        #expect(scores.humanRecall >= 0.78)
     }
 }

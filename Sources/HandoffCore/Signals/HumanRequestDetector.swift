@@ -29,6 +29,8 @@ public struct HumanRequestDetector: Sendable {
             // en
             "human", "humans", "person", "agent", "agents", "representative", "rep", "operator", "manager", "supervisor",
             "staff", "employee", "advisor", "adviser", "consultant", "colleague", "live chat", "engineer", "technician", "specialist",
+            "boss", "superior", "officer", "department", "someone senior", "abteilung", "departement", "service client", "departamento", "reparto", "afdeling",
+            "gerente", "responsavel", "responsable",
             // de
             "mensch", "menschen", "mitarbeiter*", "berater*", "kundenberater*", "sachbearbeiter*", "vorgesetzte*", "kollege*", "kollegin", "ansprechpartner*", "techniker*", "spezialist*",
             // fr
@@ -59,7 +61,7 @@ public struct HumanRequestDetector: Sendable {
             "mluvit", "hovorit", "spojit", "prepojit", "promluvit", "spojeni",
         ]),
         (.wantVerb, 1, [
-            "want", "wanna", "need", "give me", "get me", "let me", "can i", "could i", "may i", "i d like", "id like", "please", "pls", "plz",
+            "want", "wanna", "need", "give me", "get me", "let me", "can i", "could i", "may i", "i d like", "id like", "please", "pls", "plz", "can a", "could a",
             "mochte", "moechte", "will", "brauche", "verlange", "bitte", "kann ich", "konnte ich", "gib mir", "geben sie mir",
             "veux", "voudrais", "besoin", "svp", "puis je", "je peux", "passez moi", "mettez moi",
             "quiero", "quisiera", "necesito", "puedo", "por favor", "pasame", "paseme",
@@ -84,17 +86,17 @@ public struct HumanRequestDetector: Sendable {
         ]),
         (.disqualifier, 1, [
             "id", "ids", "number", "numbers", "nummer", "numero", "cislo", "code", "codes", "resources", "resource", "error", "errors",
-            "fehler", "erreur", "personal", "personale", "sample", "rights", "being", "nature", "trafficking",
+            "fehler", "erreur", "personal", "personale", "sample", "rights", "nature", "trafficking", "out",
             "oddeleni", "agentur*", "agency", "personnel", "data", "daten", "dados", "datos", "dati", "gegevens", "udaj*",
         ]),
         (.negation, 1, [
             "dont need", "do not need", "dont want", "do not want", "no need", "not a", "not an", "no human",
             "brauche keinen", "keinen menschen", "pas besoin", "no necesito", "non ho bisogno", "niet nodig", "nao preciso", "nepotrebuji",
         ]),
-        (.about, 1, ["about", "uber", "sur", "sobre", "su", "over", "na"]),
+        (.about, 1, ["about", "uber", "sur", "sobre", "su", "over", "every", "each", "jeder", "jede", "chaque", "cada", "ogni", "elke", "kazdy"]),
         (.phrase, 1, [
             "passez moi", "passe moi", "pasame con", "paseme con", "passami", "mi passi", "mettimi in contatto", "verbinden sie mich",
-            "verbind me door", "me passa", "me transfere", "prepojte me", "spojte me", "escalate this", "escalate to",
+            "verbind me door", "me passa", "me transfere", "prepojte me", "spojte me", "escalate this", "escalate to", "me pasa con", "pasa con",
         ]),
     ])
 

@@ -21,6 +21,11 @@ public struct NormalizedText: Sendable {
                 current.removeAll(keepingCapacity: true)
             }
         }
+        // "don't" → "dont" (English contractions stay one word); "l'argent" → "l", "argent" (French and
+        // Italian elisions are two words).
+        func apostrophe() {
+            if elisions.contains(current) { flush() }
+        }
         for scalar in text.unicodeScalars {
             let value = scalar.value
             // ASCII first: most text is, and it needs no table.
@@ -28,10 +33,12 @@ public struct NormalizedText: Sendable {
                 switch value {
                 case 0x30...0x39, 0x61...0x7A: current.append(UInt8(value))
                 case 0x41...0x5A: current.append(UInt8(value + 32))
-                case 0x27: continue  // "don't" → "dont"; "l'agent" keeps its letters together
+                case 0x27: apostrophe()
                 default: flush()
                 }
-            } else if scalar == "’" || scalar.properties.generalCategory == .nonspacingMark {
+            } else if scalar == "’" {
+                apostrophe()
+            } else if scalar.properties.generalCategory == .nonspacingMark {
                 // Combining marks (decomposed "ü" = "u" + U+0308) fold away like precomposed letters.
                 continue
             } else if let folded = fold(scalar) {
@@ -52,6 +59,11 @@ public struct NormalizedText: Sendable {
         if properties.isAlphabetic { return properties.lowercaseMapping }
         return nil
     }
+
+    private static let elisions: Set<[UInt8]> = Set(
+        ["l", "d", "j", "n", "s", "c", "m", "t", "qu", "jusqu", "lorsqu", "puisqu", "un", "dell", "all", "nell", "dall", "sull", "quest", "quell"]
+            .map { Array($0.utf8) }
+    )
 
     private static let foldTable: [Unicode.Scalar: String] = {
         var table: [Unicode.Scalar: String] = [:]

@@ -10,13 +10,18 @@ enum TopicLexicon {
             "verbraucherzentrale", "verbraucherschutz", "betrug*", "strafanzeige", "ruckbuchung*", "auskunftsersuchen",
             "avocat*", "poursuite*", "tribunal*", "rgpd", "protection des donnees", "mise en demeure", "action en justice", "justice",
             "dgccrf", "plainte penale", "escroquer*", "arnaque*",
-            "abogad*", "demanda*", "denuncia*", "proteccion de datos", "juzgado", "consumo", "omic", "estafa*", "contracargo",
+            "abogad*", "demanda*", "denunci*", "proteccion de datos", "juzgado", "consumo", "omic", "estafa*", "contracargo",
             "avvocat*", "tribunale", "azioni legali", "azione legale", "truffa*", "diffida", "garante privacy", "codacons",
             "advocaat*", "rechtszaak*", "juridische", "aangifte", "avg", "oplichting", "terugboeking",
             "advogad*", "processo", "processar", "procon", "lgpd", "justica", "golpe",
             "pravnik*", "advokat*", "zalob*", "soud*", "coi", "ochrana osobnich", "osobnich udaj*", "podvod*", "policie",
             "legal department", "data breach", "breach", "formal notice", "without consent", "without my consent", "disput*", "phishing",
             "never authorised", "never authorized", "consumatori", "consommateurs", "consumidores", "terugboek*", "associazione consumatori",
+            "delete everything", "my data", "withdrew consent", "withdrawn consent", "consent", "legal advice", "misrepresentation", "citizens advice",
+            "ico", "i act for", "on behalf of", "in my name", "using my name", "under my name", "unter meinem namen", "en mi nombre", "no meu nome",
+            "a mio nome", "op mijn naam", "na moje jmeno", "zuruckbuch*", "anzeige", "policia", "polizei", "polizia", "politie", "stornare",
+            "mai autorizzato", "neautorizoval", "obchodni inspekc*", "geschillencommissie", "data protection officer", "card number",
+            "marketing texts", "never gave you my number", "reporting you", "meine daten", "mes donnees", "mis datos", "i miei dati", "mijn gegevens", "meus dados", "moje udaje",
         ]),
         // MARK: - Refund and compensation
         (.refund, 3, [
@@ -29,9 +34,26 @@ enum TopicLexicon {
             "dinheiro de volta", "meu dinheiro", "devolucao do dinheiro", "ressarci*", "indeniza*",
             "vraceni penez", "vratit penize", "vratte penize", "penize vrat*", "vratite penize", "devuelto el dinero", "estorno", "vraceni castky", "moje penize", "kompenzac*", "odskodn*", "refundac*",
         ]),
+        (.refund, 3, [
+            "give me back", "get it back", "get my money", "put back on", "credit it back", "back on my card", "the amount back", "days back",
+            "get anything back", "goodwill payment", "goodwill gesture", "reversed", "ticket money", "the money", "want the money", "my 49",
+            "betrag gutschreiben", "gutschreiben", "l argent", "me le rende", "me rembourse*", "mi plata", "mi dinero", "quiero mi",
+            "un euro", "mi dovete", "teruggestort", "bedrag terug", "vergoeding", "devolverem", "devolvido", "devolvam", "penize", "zpatky",
+        ]),
         (.refund, 1, ["return", "devolver", "devolucion", "retour", "rucksendung", "reso", "retourneren", "devolucao", "vraceni", "voucher", "gutschein", "bon d achat"]),
         // MARK: - Warranty
+        (.warranty, 2, [
+            "stopped working", "stopped charging", "stopped cooling", "leaks", "leaking", "snapped", "cracked", "swelling", "coming apart",
+            "only work", "only works", "stops", "broke", "broken", "fuit", "ne s allume plus", "ecran noir", "se me rompio", "se rompio",
+            "ha smesso", "si e staccata", "doet het niet meer", "afgebroken", "parou de funcionar", "prestal*", "rozlepil*", "vypina",
+            "kaputt", "streifen", "schleudert nicht", "hace un ruido", "se reinicia",
+            "months old", "month old", "weeks old", "year old", "months ago", "in january", "last summer", "within the year", "within the period",
+            "halben jahr", "monaten", "mois", "meses", "mesi", "maanden", "mesicu", "mesice", "nog geen jaar", "moins d un an",
+        ]),
         (.warranty, 3, [
+            "extended cover", "covered", "cubren", "pris en charge", "fix these or replace", "replace them", "send a new one", "send me a new",
+            "mandan otra", "la arreglan gratis", "arreglan", "vous l echangez", "omruilen", "krijg ik een nieuwe", "voces trocam", "trocam",
+            "posilete mi nove", "reklamovat", "opravite", "opravit", "einschicken", "send it in",
             "warrant*", "guarantee*", "guaranty", "garantie*", "gewahrleistung*", "gewaehrleistung*", "garantia*", "garanzia*", "zaruk*", "zaruc*",
             "reklamac*",
         ]),
@@ -44,6 +66,11 @@ enum TopicLexicon {
         ]),
         // MARK: - Complaint
         (.complaint, 3, [
+            "thanks for nothing", "worst experience", "not good enough", "your boss", "someone senior", "su superior", "your superior",
+            "vedouciho", "o gerente", "the last time i", "laatste keer", "keine antwort", "nessuna risposta", "sem resposta", "no answer",
+            "not a word back", "nobody reads", "nobody calls back", "how you treat", "zo word je niet behandeld", "so einen umgang",
+            "takhle se", "danke fur gar nichts", "gracias por nada", "complimenti", "parabens pelo", "great service guys", "made to feel",
+            "attitude", "dismissive", "on hold", "aus der warteschleife", "nadie me contesta", "nikdo neodpovedel", "nobody answers",
             "your supervisor", "a supervisor", "your manager", "ihrem vorgesetzten", "votre responsable", "un supervisor", "un responsabile",
             "een leidinggevende", "s vedoucim", "o gerente", "um supervisor", "escalate this", "be escalated",
             "complain*", "formal complaint", "grievance", "beschwer*", "plainte", "reclamation", "je me plains", "queja*", "quejarme",
@@ -73,6 +100,7 @@ enum TopicLexicon {
             "fatura*", "cobranca*", "cobrad*", "assinatura", "cartao",
             "faktur*", "platb*", "predplatn*", "dph", "strzen*", "zaplat*",
         ]),
+        (.billing, 2, ["statement", "charging us", "take the money", "maandbedrag", "nota fiscal", "cnpj", "charged us", "seats"]),
         (.billing, 1, ["declined", "tax", "trial", "ideal", "betalen", "creditcard", "price", "paid", "pay", "charge", "amount", "bezahlt", "preis", "prix", "paye", "precio", "pagado", "prezzo", "pagato", "prijs", "betaald", "preco", "pago", "cena", "zaplatil*"]),
         // MARK: - Technical
         (.technical, 2, [
@@ -87,6 +115,7 @@ enum TopicLexicon {
             "foutmelding*", "foutcode", "instelling*", "koppeling*", "crasht", "installeren",
             "falha*", "configuracao", "instalacao", "trava",
             "chyb*", "nastaveni", "pada", "spadne", "instalac*", "aplikace",
+            "wifi", "router", "domain", "cname", "dashboard", "firefox", "chrome", "safari", "nothing loads", "plante", "fecha sozinho", "is something down",
             "helm", "cluster", "docker", "rate limit", "429", "freez*", "integraz*", "nasazeni", "engineer", "technician", "techniker", "technicien", "tecnico", "technik*",
         ]),
         (.technical, 1, ["error", "app", "website", "browser", "fehler", "erro", "fout", "integr*"]),
@@ -103,7 +132,7 @@ enum TopicLexicon {
             "entregue", "pacote", "rastreio", "rastreamento", "nao chegou", "transportadora",
             "doruc*", "balik*", "zasilk*", "sledovani", "neprisl*", "dopravce",
         ]),
-        (.orderStatus, 1, ["ship", "items", "update on", "express", "order", "ordered", "bestellung", "bestellt", "commande", "pedido", "ordine", "bestelling", "besteld", "encomenda", "objednav*", "objednal*", "late", "delayed", "verspat*", "retard", "retraso", "ritardo", "vertraging", "atraso", "zpozd*"]),
+        (.orderStatus, 1, ["boxes", "ship to", "ricevuto", "ship", "items", "update on", "express", "order", "ordered", "bestellung", "bestellt", "commande", "pedido", "ordine", "bestelling", "besteld", "encomenda", "objednav*", "objednal*", "late", "delayed", "verspat*", "retard", "retraso", "ritardo", "vertraging", "atraso", "zpozd*"]),
         // MARK: - Account
         (.account, 2, [
             "account", "login", "log in", "logged out", "sign in", "password*", "reset my", "2fa", "two factor", "two-factor", "locked out",
@@ -116,7 +145,7 @@ enum TopicLexicon {
             "conta", "senha", "entrar na", "login",
             "ucet", "uctu", "heslo", "hesla", "prihlas*", "zablokovan*",
             "mail adresse", "e mailadres", "emailadres", "mailadres*", "kundenkonto", "verification", "verificacion", "codice", "due fattori",
-            "magic link", "captcha*", "log into", "merge", "portal",
+            "magic link", "captcha*", "log into", "merge", "portal", "get in", "get back in", "codes", "signing in", "profile", "profil", "perfil", "profilo", "profiel",
         ]),
     ])
 }
