@@ -34,7 +34,8 @@ enum ExitCodes {
 
 struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Runs the decision logic over recorded events (JSON lines) with no Kafka; writes every output event to stdout as one JSON line."
+        abstract: "Runs the decision logic over recorded events (JSON lines) with no Kafka; writes every output event to stdout as one JSON line.",
+        discussion: "Ends with the figures of the replayed history on stderr (escalation and deflection rate, reasons, time to escalation, offers, categories, CSAT). With --compare, replays a second time under another configuration and shows both side by side."
     )
 
     @Option(name: .long, help: "Events to replay: one CloudEvent (structured mode) per line. '-' reads stdin.")
@@ -42,6 +43,12 @@ struct Replay: ParsableCommand {
 
     @Option(name: .long, help: "YAML configuration (rules, routing, topics).")
     var config: String?
+
+    @Option(name: .long, help: "A second configuration: replay under both and compare them (what-if).")
+    var compare: String?
+
+    @Option(name: .customLong("report-json"), help: "Also write the figures as JSON to this file.")
+    var reportJSON: String?
 
     func run() throws {
         let configuration = try loadConfiguration(config)
@@ -55,10 +62,25 @@ struct Replay: ParsableCommand {
             }
             text = String(decoding: data, as: UTF8.self)
         }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let output = FileHandle.standardOutput
-        let report = Replayer(configuration: configuration).run(lines: text.split(separator: "\n", omittingEmptySubsequences: false), name: input) { line in
+        let report = Replayer(configuration: configuration).run(lines: lines, name: input) { line in
             output.write(Data(line + [0x0A]))
         }
         FileHandle.standardError.write(Data(ReportFormatter.replaySummary(report, policyVersion: configuration.policy.version).utf8))
+        var json = ReportFormatter.json(report.figures, policyVersion: configuration.policy.version)
+        if let compare {
+            let other = try loadConfiguration(compare)
+            let second = Replayer(configuration: other).run(lines: lines, name: input)
+            let names = (config ?? "defaults", compare)
+            FileHandle.standardError.write(Data(("\n" + ReportFormatter.comparison(report, second, names: names)).utf8))
+            json = .object(["first": json, "second": ReportFormatter.json(second.figures, policyVersion: other.policy.version)])
+        }
+        if let reportJSON {
+            guard FileManager.default.createFile(atPath: reportJSON, contents: Data(JSONWriter.bytes(json) + [0x0A])) else {
+                FileHandle.standardError.write(Data("cannot write \(reportJSON)\n".utf8))
+                throw ExitCode(ExitCodes.input)
+            }
+        }
     }
 }

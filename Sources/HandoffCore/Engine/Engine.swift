@@ -26,7 +26,9 @@ public struct Engine: Sendable {
         public var ignored: [String] = []
         public var unknownType: String?
         public var agentStatus: AgentStatus?
-        public var conversationID: String?
+        /// The decoded conversation event, when the record was one.
+        public var event: ConversationEvent?
+        public var conversationID: String? { event?.conversationID }
     }
 
     /// Processes one record.
@@ -50,7 +52,7 @@ public struct Engine: Sendable {
             counters.eventsByType[event.payload.typeName, default: 0] += 1
             if latestEventTime.map({ event.time > $0 }) ?? true { latestEventTime = event.time }
             let time = now ?? latestEventTime!
-            result.conversationID = event.conversationID
+            result.event = event
             var machine = conversations.removeValue(forKey: event.conversationID) ?? ConversationMachine(conversationID: event.conversationID)
             for action in machine.handle(event, policy: policy, now: time) {
                 switch action {

@@ -17,11 +17,15 @@ enum TopicLexicon {
             "pravnik*", "advokat*", "zalob*", "soud*", "coi", "ochrana osobnich", "osobnich udaj*", "podvod*", "policie",
             "legal department", "data breach", "breach", "formal notice", "without consent", "without my consent", "disput*", "phishing",
             "never authorised", "never authorized", "consumatori", "consommateurs", "consumidores", "terugboek*", "associazione consumatori",
-            "delete everything", "my data", "withdrew consent", "withdrawn consent", "consent", "legal advice", "misrepresentation", "citizens advice",
+            "delete everything", "withdrew consent", "withdrawn consent", "consent", "legal advice", "misrepresentation", "citizens advice",
             "ico", "i act for", "on behalf of", "in my name", "using my name", "under my name", "unter meinem namen", "en mi nombre", "no meu nome",
             "a mio nome", "op mijn naam", "na moje jmeno", "zuruckbuch*", "anzeige", "policia", "polizei", "polizia", "politie", "stornare",
             "mai autorizzato", "neautorizoval", "obchodni inspekc*", "geschillencommissie", "data protection officer", "card number",
-            "marketing texts", "never gave you my number", "reporting you", "meine daten", "mes donnees", "mis datos", "i miei dati", "mijn gegevens", "meus dados", "moje udaje",
+            "marketing texts", "never gave you my number", "reporting you",
+        ]),
+        // "my data" alone is often a how-to ("export my data"); with a second cue (delete, consent, GDPR) it is a data-protection request.
+        (.legal, 2, [
+            "my data", "meine daten", "mes donnees", "mis datos", "i miei dati", "mijn gegevens", "meus dados", "moje udaje", "processing my",
         ]),
         // MARK: - Refund and compensation
         (.refund, 3, [

@@ -17,6 +17,7 @@ public struct Replayer {
         public var counters = Engine.Counters()
         /// Every handoff of the replay, in the order created, as its latest snapshot says.
         public var handoffs: [HandoffOverview] = []
+        public var figures = ReplayFigures()
     }
 
     /// Replays JSON lines (one structured-mode CloudEvent per line); blank lines are skipped.
@@ -26,9 +27,11 @@ public struct Replayer {
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var report = Report()
         var handoffOrder: [String] = []
+        var collector = ReplayFigureCollector()
         var handoffs: [String: HandoffOverview] = [:]
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
             let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: Int64(index + 1)), now: nil)
+            collector.record(result)
             for output in result.outputs {
                 if output.channel == .handoffs, let overview = HandoffOverview(snapshot: output.data) {
                     if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
@@ -42,6 +45,7 @@ public struct Replayer {
         }
         report.counters = engine.counters
         report.handoffs = handoffOrder.compactMap { handoffs[$0] }
+        report.figures = collector.figures
         return report
     }
 }

@@ -1,6 +1,6 @@
-import HandoffCore
+public import HandoffCore
 
-/// Human-readable reports of what the broker decided.
+/// Human- and machine-readable reports of what the broker decided in a replay.
 public enum ReportFormatter {
     public static func replaySummary(_ report: Replayer.Report, policyVersion: String) -> String {
         var lines: [String] = []
@@ -19,6 +19,10 @@ public enum ReportFormatter {
         for (code, count) in counters.deadLetters.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
             lines.append("dead letters \(code.rawValue): \(count)")
         }
+        lines.append("")
+        for (label, value) in rows(report.figures) {
+            lines.append("\(label.padding(toLength: 40, withPad: " ", startingAt: 0)) \(value)")
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -31,5 +35,105 @@ public enum ReportFormatter {
         if !handoff.goal.isEmpty { text += "\n      goal: \(handoff.goal)" }
         if !handoff.keyFacts.isEmpty { text += "\n      key facts: \(handoff.keyFacts.joined(separator: ", "))" }
         return text
+    }
+
+    // MARK: - Figures
+
+    /// The figures as (label, value) rows, in reading order.
+    public static func rows(_ figures: ReplayFigures) -> [(String, String)] {
+        var rows: [(String, String)] = [
+            ("conversations", "\(max(figures.conversationsStarted, figures.conversationsSeen))"),
+            ("escalation rate", "\(figures.conversationsEscalated) escalated (\(percent(figures.escalationRate)))"),
+            ("handoffs created", "\(figures.handoffsCreated)"),
+            ("deflection rate", "\(figures.deflected) of \(figures.conversationsEnded) ended resolved by the bot alone (\(percent(figures.deflectionRate)))"),
+            ("offers made", "\(figures.offersMade)" + (figures.offerAnswers.isEmpty ? "" : " (answers: \(counts(figures.offerAnswers)))")),
+            ("time to escalation, from first signal", seconds(figures.secondsFromFirstSignal)),
+            ("time to escalation, from start", seconds(figures.secondsFromStart)),
+            ("reasons", counts(figures.reasons)),
+            ("categories", counts(figures.categories)),
+            ("queues", counts(figures.queues)),
+            ("CSAT after the bot alone", csat(figures.csatBotOnly)),
+            ("CSAT after a person", csat(figures.csatWithHuman)),
+        ]
+        rows.append(("dead letters / unknown types", "\(figures.deadLetters) / \(figures.unknownTypes)"))
+        return rows
+    }
+
+    /// Two policies side by side, and the conversations whose outcome differs.
+    public static func comparison(_ first: Replayer.Report, _ second: Replayer.Report, names: (String, String)) -> String {
+        let left = rows(first.figures)
+        let right = rows(second.figures)
+        var lines = ["what-if: \(names.0) vs \(names.1)"]
+        let width = max(24, left.map { $0.1.count }.max() ?? 0)
+        lines.append("".padding(toLength: 40, withPad: " ", startingAt: 0) + " " + names.0.padding(toLength: width, withPad: " ", startingAt: 0) + " | " + names.1)
+        for (index, row) in left.enumerated() {
+            let other = index < right.count ? right[index].1 : ""
+            let marker = row.1 == other ? " " : "*"
+            lines.append("\(marker)\(row.0.padding(toLength: 39, withPad: " ", startingAt: 0)) \(row.1.padding(toLength: width, withPad: " ", startingAt: 0)) | \(other)")
+        }
+        let onlyFirst = Set(first.handoffs.map(\.conversationID)).subtracting(second.handoffs.map(\.conversationID)).sorted()
+        let onlySecond = Set(second.handoffs.map(\.conversationID)).subtracting(first.handoffs.map(\.conversationID)).sorted()
+        lines.append("handed off only under \(names.0): \(onlyFirst.isEmpty ? "none" : onlyFirst.joined(separator: ", "))")
+        lines.append("handed off only under \(names.1): \(onlySecond.isEmpty ? "none" : onlySecond.joined(separator: ", "))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// The figures as JSON, for tools.
+    public static func json(_ figures: ReplayFigures, policyVersion: String) -> JSONValue {
+        func seconds(_ values: [Double]) -> JSONValue {
+            .object([
+                "count": .number(Double(values.count)),
+                "median": ReplayFigures.median(values).map(JSONValue.number) ?? .null,
+                "p90": ReplayFigures.percentile(values, 0.9).map(JSONValue.number) ?? .null,
+            ])
+        }
+        func counts(_ map: [String: Int]) -> JSONValue { .object(map.mapValues { .number(Double($0)) }) }
+        return .object([
+            "policy_version": .string(policyVersion),
+            "conversations": .number(Double(max(figures.conversationsStarted, figures.conversationsSeen))),
+            "conversations_escalated": .number(Double(figures.conversationsEscalated)),
+            "escalation_rate": .number(figures.escalationRate),
+            "handoffs_created": .number(Double(figures.handoffsCreated)),
+            "conversations_ended": .number(Double(figures.conversationsEnded)),
+            "deflected": .number(Double(figures.deflected)),
+            "deflection_rate": .number(figures.deflectionRate),
+            "offers_made": .number(Double(figures.offersMade)),
+            "offer_answers": counts(figures.offerAnswers),
+            "seconds_to_escalation_from_first_signal": seconds(figures.secondsFromFirstSignal),
+            "seconds_to_escalation_from_start": seconds(figures.secondsFromStart),
+            "reasons": counts(figures.reasons),
+            "categories": counts(figures.categories),
+            "queues": counts(figures.queues),
+            "csat_bot_only": ReplayFigures.mean(figures.csatBotOnly).map(JSONValue.number) ?? .null,
+            "csat_with_human": ReplayFigures.mean(figures.csatWithHuman).map(JSONValue.number) ?? .null,
+            "dead_letters": .number(Double(figures.deadLetters)),
+            "unknown_types": .number(Double(figures.unknownTypes)),
+        ])
+    }
+
+    // MARK: - Formatting
+
+    static func percent(_ value: Double) -> String {
+        let tenths = (value * 1000).rounded() / 10
+        return "\(tenths) %"
+    }
+
+    static func counts(_ map: [String: Int]) -> String {
+        map.isEmpty ? "none" : map.sorted { $0.value != $1.value ? $0.value > $1.value : $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+    }
+
+    static func seconds(_ values: [Double]) -> String {
+        guard let median = ReplayFigures.median(values), let p90 = ReplayFigures.percentile(values, 0.9) else { return "no handoffs" }
+        return "median \(format(median)) s, p90 \(format(p90)) s (n=\(values.count))"
+    }
+
+    static func csat(_ values: [Int]) -> String {
+        guard let mean = ReplayFigures.mean(values) else { return "no ratings" }
+        return "\(format(mean)) of 5 (n=\(values.count))"
+    }
+
+    static func format(_ value: Double) -> String {
+        let rounded = (value * 10).rounded() / 10
+        return Int(exactly: rounded).map(String.init) ?? String(rounded)
     }
 }
