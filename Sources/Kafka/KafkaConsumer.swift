@@ -37,6 +37,7 @@ public final class KafkaConsumer: Sendable {
         var waiter: CheckedContinuation<Void, Never>?
         var paused = false
         var fullSince: ContinuousClock.Instant?
+        var lastPoll = ContinuousClock.now
         var closed = false
         var revoked: Set<TopicPartition> = []
         var count: Int { messages.count - head }
@@ -130,6 +131,7 @@ public final class KafkaConsumer: Sendable {
     private func pollOnce(_ pointer: KafkaPointer) {
         enum Room { case take, wait, pause }
         let room: Room = state.withLock { state in
+            state.lastPoll = ContinuousClock.now
             if state.closed { return .wait }
             guard state.count >= highWatermark, !state.paused else {
                 state.fullSince = nil
@@ -290,6 +292,9 @@ public final class KafkaConsumer: Sendable {
             return batch
         }
     }
+
+    /// When the poll thread last went round its loop: a liveness signal (it goes round at least every 100 ms).
+    public var lastPoll: ContinuousClock.Instant { state.withLock { $0.lastPoll } }
 
     /// Messages waiting in the buffer.
     public var bufferedCount: Int { state.withLock { $0.count } }

@@ -1,8 +1,11 @@
 import ArgumentParser
 import Foundation
+import HandoffAdmin
 import HandoffService
 import Kafka
 import Logging
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 struct Serve: AsyncParsableCommand {
@@ -35,8 +38,13 @@ struct Serve: AsyncParsableCommand {
             overrides[String(parts[0])] = String(parts[1])
         }
         let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: overrides)
-        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger)
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics())
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
+        if configuration.admin.enabled {
+            services.append(.init(service: AdminServer.make(configuration: configuration.admin, pipeline: pipeline, registry: registry, logger: logger)))
+        }
         if let config { services.append(.init(service: ConfigReloader(path: config, pipeline: pipeline, logger: logger))) }
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Draining waits at most shutdown_timeout for acknowledgements, and as long again for the

@@ -52,7 +52,7 @@ extension HandoffdConfiguration {
     }
 
     private mutating func read(_ root: Node?, _ reader: ConfigReader) {
-        let top = reader.mapping(root, "", allowed: ["source", "policy_version", "topics", "kafka", "limits", "processing", "rules", "routing", "priority"])
+        let top = reader.mapping(root, "", allowed: ["source", "policy_version", "topics", "kafka", "limits", "processing", "admin", "rules", "routing", "priority"])
         reader.string(top["source"], "source", into: &source)
         if let node = top["source"], let text = node.string, !text.contains(":") {
             reader.problem(node, "source", "must be a URI (e.g. urn:handoffd:prod or https://support.example.com/handoffd), got '\(text)'")
@@ -90,6 +90,16 @@ extension HandoffdConfiguration {
         reader.int(processingNodes["max_in_flight"], "processing.max_in_flight", into: &processing.maxInFlight, range: 1...10_000_000)
         reader.duration(processingNodes["idle_timeout"], "processing.idle_timeout", into: &processing.idleTimeout)
         reader.duration(processingNodes["shutdown_timeout"], "processing.shutdown_timeout", into: &processing.shutdownTimeout)
+
+        let adminNodes = reader.mapping(top["admin"], "admin", allowed: ["enabled", "address", "port", "bearer_token_env"])
+        reader.bool(adminNodes["enabled"], "admin.enabled", into: &admin.enabled)
+        reader.string(adminNodes["address"], "admin.address", into: &admin.address)
+        reader.int(adminNodes["port"], "admin.port", into: &admin.port, range: 0...65535)
+        if let node = adminNodes["bearer_token_env"] {
+            var name = ""
+            reader.string(node, "admin.bearer_token_env", into: &name)
+            if !name.isEmpty { admin.bearerTokenEnvironment = name }
+        }
 
         readRules(top["rules"], reader)
         readRouting(top["routing"], reader)

@@ -12,6 +12,7 @@ public struct HandoffdConfiguration: Sendable, Equatable {
     /// Bytes of a refused record kept in its dead letter. Default 64 KiB.
     public var deadLetterMaxBytes = 64 * 1024
     public var processing = Processing()
+    public var admin = Admin()
     /// The escalation rules, routing and priorities.
     public var policy = EscalationPolicy()
 
@@ -44,6 +45,18 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var idleTimeout: Duration = .seconds(24 * 3600)
         /// How long shutdown waits for outstanding deliveries. Default 30 s.
         public var shutdownTimeout: Duration = .seconds(30)
+        public init() {}
+    }
+
+    /// The admin HTTP endpoint (`/metrics`, `/healthz`, `/readyz`).
+    public struct Admin: Sendable, Equatable {
+        public var enabled = true
+        /// Loopback by default: expose it deliberately.
+        public var address = "127.0.0.1"
+        /// 0 picks a free port (tests).
+        public var port = 9464
+        /// The environment variable holding a bearer token that `/metrics` then requires (never the token itself in the file).
+        public var bearerTokenEnvironment: String?
         public init() {}
     }
 

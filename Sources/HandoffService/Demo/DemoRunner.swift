@@ -54,7 +54,7 @@ public struct DemoRunner {
             tasks.addTask { try await group.run() }
 
             // The chat frontend.
-            let acknowledged = Counter()
+            let acknowledged = AcknowledgementCounter()
             let frontend = try KafkaProducer(configuration: KafkaConfiguration(brokers: cluster.bootstrapServers), logger: logger) { _, error in
                 if error == nil { acknowledged.increment() }
             }
@@ -88,7 +88,7 @@ public struct DemoError: Error, CustomStringConvertible {
     public var description: String { message }
 }
 
-final class Counter: Sendable {
+final class AcknowledgementCounter: Sendable {
     private let count = Mutex(0)
     func increment() { count.withLock { $0 += 1 } }
     var value: Int { count.withLock { $0 } }

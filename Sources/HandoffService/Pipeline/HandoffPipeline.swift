@@ -18,6 +18,20 @@ public final class HandoffPipeline: Service, Sendable {
     private let closing = Mutex(false)
     public let globalView = GlobalView()
     private let statistics = Mutex(Statistics())
+    private let metrics: PipelineMetrics
+    private let health = Mutex(Health())
+
+    /// What /healthz and /readyz report.
+    public struct Health: Sendable {
+        /// When the processing loop and the consumer's poll thread last went round (nil before they started).
+        public var processingHeartbeat: ContinuousClock.Instant?
+        public var pollHeartbeat: ContinuousClock.Instant?
+        public var partitionsAssigned = 0
+        public var stopped = false
+        public init() {}
+    }
+
+    public var healthSnapshot: Health { health.withLock { $0 } }
 
     struct Assignment {
         var partitions: Set<TopicPartition> = []
@@ -37,10 +51,11 @@ public final class HandoffPipeline: Service, Sendable {
     ///   - kafka: the librdkafka configuration (brokers, group, security).
     ///   - clock: the processing time of each event (the wall clock in production).
     public init(configuration: HandoffdConfiguration, kafka: KafkaConfiguration, logger: Logger,
-                clock: @escaping @Sendable () -> Timestamp = { .now }) {
+                metrics: PipelineMetrics = PipelineMetrics(), clock: @escaping @Sendable () -> Timestamp = { .now }) {
         self.configuration = Mutex(configuration)
         self.kafka = kafka
         self.logger = logger
+        self.metrics = metrics
         self.clock = clock
     }
 
@@ -79,10 +94,12 @@ public final class HandoffPipeline: Service, Sendable {
             case .assigned(let partitions):
                 // Added, not replaced: with a cooperative assignor the list holds only the new partitions
                 // (an eager rebalance revoked everything first, so the union is the new assignment).
-                self.assignment.withLock { state in
+                let count = self.assignment.withLock { state in
                     state.partitions.formUnion(partitions)
                     state.generation += 1
+                    return state.partitions.count
                 }
+                self.health.withLock { $0.partitionsAssigned = count }
                 logger.info("partitions assigned", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
             case .revoked(let partitions):
                 // Let in-flight outputs of these partitions land so their offsets can be committed
@@ -93,7 +110,11 @@ public final class HandoffPipeline: Service, Sendable {
                 if tracker.hasPending(in: revoked) { logger.warning("revoking partitions with outputs still in flight; they will be re-processed by the next owner") }
                 if let error = consumerBox.consumer?.commitNow() { logger.warning("commit on revoke failed", metadata: ["error": "\(error)"]) }
                 tracker.drop(revoked)
-                self.assignment.withLock { $0.partitions.subtract(revoked) }
+                let count = self.assignment.withLock { state in
+                    state.partitions.subtract(revoked)
+                    return state.partitions.count
+                }
+                self.health.withLock { $0.partitionsAssigned = count }
                 logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
             }
         }
@@ -120,6 +141,7 @@ public final class HandoffPipeline: Service, Sendable {
         closing.withLock { $0 = true }
         await consumer.close()
         consumerBox.consumer = nil
+        health.withLock { $0.stopped = true }
         logger.info("handoffd stopped", metadata: ["records": "\(statisticsSnapshot.records)", "outputs": "\(statisticsSnapshot.outputs)"])
     }
 
@@ -144,7 +166,13 @@ public final class HandoffPipeline: Service, Sendable {
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
 
         // A bounded wait, so failed deliveries are re-sent even when no input arrives.
+        let monotonic = ContinuousClock()
         while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
+            let lastPoll = consumer.lastPoll
+            health.withLock { state in
+                state.processingHeartbeat = monotonic.now
+                state.pollHeartbeat = lastPoll
+            }
             if let policy = pendingPolicy.withLock({ state -> EscalationPolicy? in defer { state = nil }; return state }) {
                 engine.policy = policy
                 logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
@@ -161,7 +189,11 @@ public final class HandoffPipeline: Service, Sendable {
                 if consumer.isRevoked(partition) { continue }
                 tracker.begin(partition, message.offset)
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
+                let started = monotonic.now
                 let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: clock())
+                let elapsed = monotonic.now - started
+                metrics.record(result, conversation: result.conversationID.flatMap { engine.conversations[$0]?.state },
+                               processingNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
                 if let conversation = result.conversationID { ownerOf[conversation] = partition }
                 // Most records log nothing: the record's metadata is only built for those that do.
                 var recordLogger: Logger {
@@ -172,6 +204,7 @@ public final class HandoffPipeline: Service, Sendable {
                     return logger
                 }
                 for output in result.outputs {
+                    metrics.outputPublished(type: output.type)
                     let delivery = OffsetTracker.Delivery(partition: partition, offset: message.offset, topic: topics.name(for: output.channel),
                                                           key: output.key.map { Array($0.utf8) }, value: JSONWriter.bytes(output.envelope(source: source)))
                     try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
@@ -198,6 +231,7 @@ public final class HandoffPipeline: Service, Sendable {
                 tracker.finish(partition, message.offset)
             }
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
+            metrics.consumer(buffered: consumer.bufferedCount, paused: consumer.isPaused, partitions: healthSnapshot.partitionsAssigned, inFlight: tracker.outstanding)
             if let fatal = producer.fatalError ?? consumer.fatalError { throw fatal }
             // Bounded memory: wait for acknowledgements before taking more.
             while tracker.outstanding > configuration.processing.maxInFlight && !Task.isShuttingDownGracefully {
@@ -223,6 +257,7 @@ public final class HandoffPipeline: Service, Sendable {
         let configuration = self.configuration.withLock { $0 }
         for delivery in tracker.takeFailed() {
             statistics.withLock { $0.redeliveries += 1 }
+            metrics.redelivery()
             if delivery.failures >= Self.attemptsBeforeDeadLetter, let error = delivery.lastError, !error.isRetriable {
                 // Refused for good (too large for the broker, not authorised, …): retrying would hold
                 // the partition forever. The output goes to the dead-letter topic with the reason instead.
@@ -268,6 +303,7 @@ public final class HandoffPipeline: Service, Sendable {
                                      maxOriginalBytes: deadLetterMaxBytes, now: clock())
         logger.error("output dead-lettered", metadata: [LogKey.partition: "\(delivery.partition.partition)", LogKey.offset: "\(delivery.offset)", "error": "\(error)"])
         statistics.withLock { $0.deadLetters += 1 }
+        metrics.outputDeadLettered()
         let letter = OffsetTracker.Delivery(partition: delivery.partition, offset: delivery.offset, topic: deadLetterTopic, key: delivery.key,
                                             value: JSONWriter.bytes(event.envelope(source: source)))
         try await producer.send(topic: letter.topic, key: letter.key, value: letter.value, headers: headers, token: tracker.add(letter))

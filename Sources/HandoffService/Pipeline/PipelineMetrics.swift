@@ -1,0 +1,146 @@
+public import CoreMetrics
+public import HandoffCore
+import Synchronization
+
+/// The seed's figures as swift-metrics instruments, recorded from each processed record.
+///
+/// Names follow Prometheus conventions (`_total` counters, `_seconds` durations); each instance exports
+/// its own, and fleet-wide figures are sums (counters, histograms) in Prometheus — docs/metrics.md says which.
+public final class PipelineMetrics: Sendable {
+    private let factory: any MetricsFactory
+    /// Instruments made once and reused: the registry's own lookup is slower than this cache.
+    private let counters = Mutex<[String: Counter]>([:])
+    private let recorders = Mutex<[String: Recorder]>([:])
+    private let gauges = Mutex<[String: Gauge]>([:])
+    private let processingTimer: Timer
+
+    /// - Parameter factory: where the instruments live (the Prometheus registry in production, a
+    ///   fresh one per test).
+    public init(factory: any MetricsFactory = MetricsSystem.factory) {
+        self.factory = factory
+        processingTimer = Timer(label: "handoffd_processing_duration_seconds", dimensions: [], preferredDisplayUnit: .seconds, factory: factory)
+    }
+
+    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        dimensions.isEmpty ? label : label + "|" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
+    }
+
+    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
+        let key = Self.key(label, dimensions)
+        return counters.withLock { cache in
+            if let counter = cache[key] { return counter }
+            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = counter
+            return counter
+        }
+    }
+
+    func recorder(_ label: String, _ dimensions: [(String, String)] = []) -> Recorder {
+        let key = Self.key(label, dimensions)
+        return recorders.withLock { cache in
+            if let recorder = cache[key] { return recorder }
+            let recorder = Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory)
+            cache[key] = recorder
+            return recorder
+        }
+    }
+
+    func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> Gauge {
+        let key = Self.key(label, dimensions)
+        return gauges.withLock { cache in
+            if let gauge = cache[key] { return gauge }
+            let gauge = Gauge(label: label, dimensions: dimensions, factory: factory)
+            cache[key] = gauge
+            return gauge
+        }
+    }
+
+    /// Records one processed record.
+    /// - Parameters:
+    ///   - conversation: the state of the record's conversation after it was applied, if any.
+    ///   - processingNanoseconds: how long deciding took.
+    public func record(_ result: Engine.Result, conversation: ConversationState?, processingNanoseconds: Int64) {
+        processingTimer.recordNanoseconds(processingNanoseconds)
+        if result.unknownType != nil {
+            counter("handoffd_records_total", [("outcome", "unknown_type")]).increment()
+        } else if result.agentStatus != nil {
+            counter("handoffd_records_total", [("outcome", "agent_status")]).increment()
+        } else if let event = result.event {
+            counter("handoffd_records_total", [("outcome", result.ignored.isEmpty ? "processed" : "ignored")]).increment()
+            counter("handoffd_events_total", [("type", event.payload.typeName)]).increment()
+            recordEvent(event, conversation: conversation)
+        }
+        for output in result.outputs {
+            switch output.type {
+            case EventType.deadLetter:
+                counter("handoffd_records_total", [("outcome", "dead_letter")]).increment()
+                counter("handoffd_dead_letters_total", [("reason", output.data["reason_code"]?.stringValue ?? "unknown")]).increment()
+            case EventType.handoffCreated:
+                recordHandoff(output.data, conversation: conversation)
+            case EventType.handoffUpdated:
+                counter("handoffd_handoff_updates_total", [("status", output.data["status"]?.stringValue ?? "unknown")]).increment()
+            case EventType.escalationOffered:
+                counter("handoffd_offers_total").increment()
+            default:
+                break
+            }
+        }
+    }
+
+    private func recordEvent(_ event: ConversationEvent, conversation: ConversationState?) {
+        switch event.payload {
+        case .started:
+            counter("handoffd_conversations_started_total").increment()
+        case .ended(let resolved, let csat):
+            let handledBy = conversation?.handoff == nil ? "bot" : "human"
+            counter("handoffd_conversations_ended_total", [("resolved", String(resolved)), ("handled_by", handledBy)]).increment()
+            if resolved && handledBy == "bot" { counter("handoffd_conversations_deflected_total").increment() }
+            if let csat { recorder("handoffd_csat", [("handled_by", handledBy)]).record(csat) }
+        case .botMessage(let message):
+            counter("handoffd_bot_replies_total", [("grounded", String(!message.sources.isEmpty))]).increment()
+            if let confidence = message.confidence { recorder("handoffd_bot_confidence").record(confidence) }
+            if let faithfulness = message.faithfulness { recorder("handoffd_bot_faithfulness").record(faithfulness) }
+        case .offerAnswered(_, let answer):
+            counter("handoffd_offer_answers_total", [("answer", answer.rawValue)]).increment()
+        default:
+            break
+        }
+    }
+
+    private func recordHandoff(_ data: JSONValue, conversation: ConversationState?) {
+        let category = data["category"]?.stringValue ?? "other"
+        let queue = data["queue"]?.stringValue ?? "unknown"
+        counter("handoffd_handoffs_total", [("category", category), ("queue", queue)]).increment()
+        for reason in data["reasons"]?.arrayValue ?? [] {
+            counter("handoffd_handoff_reasons_total", [("reason", reason["code"]?.stringValue ?? "unknown")]).increment()
+        }
+        guard let created = data["created_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else { return }
+        if let detected = data["detected_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {
+            recorder("handoffd_time_to_escalation_seconds", [("from", "first_signal")]).record(Double(created.milliseconds(since: detected)) / 1000)
+        }
+        if let start = conversation?.startedAt {
+            recorder("handoffd_time_to_escalation_seconds", [("from", "start")]).record(Double(created.milliseconds(since: start)) / 1000)
+        }
+    }
+
+    // MARK: - Delivery and consumer
+
+    func outputPublished(type: String) {
+        counter("handoffd_outputs_total", [("type", type)]).increment()
+    }
+
+    func redelivery() {
+        counter("handoffd_redeliveries_total").increment()
+    }
+
+    func outputDeadLettered() {
+        counter("handoffd_outputs_dead_lettered_total").increment()
+    }
+
+    func consumer(buffered: Int, paused: Bool, partitions: Int, inFlight: Int) {
+        gauge("handoffd_consumer_buffered_records").record(buffered)
+        gauge("handoffd_consumer_paused").record(paused ? 1 : 0)
+        gauge("handoffd_partitions_assigned").record(partitions)
+        gauge("handoffd_records_in_flight").record(inFlight)
+    }
+}
