@@ -37,8 +37,10 @@ test-contract: build .tools/venv/.handoffd-stamp
 	.tools/venv/bin/python scripts/validate_events.py --self-test
 	.tools/venv/bin/python scripts/validate_events.py --asyncapi protocols/asyncapi.yaml
 	@mkdir -p .tools/replay
-	@for f in protocols/examples/*.jsonl Tests/contract/malformed.jsonl; do $(BIN) replay --input $$f > .tools/replay/$$(basename $$f) 2>/dev/null || exit 1; done
+	@for f in protocols/examples/*.jsonl Tests/contract/*.jsonl; do $(BIN) replay --input $$f > .tools/replay/$$(basename $$f) 2>/dev/null || exit 1; done
 	@test "$$(grep -c '"type":"support.deadletter"' .tools/replay/malformed.jsonl)" = 11 || { echo "malformed.jsonl: expected 11 dead letters"; exit 1; }
+	@grep -q '"type":"support.quality.alert"' .tools/replay/quality-gate.jsonl && grep -q '"type":"support.quality.resolved"' .tools/replay/quality-gate.jsonl \
+		|| { echo "quality-gate.jsonl: expected the faithfulness gate to fire and resolve"; exit 1; }
 	.tools/venv/bin/python scripts/validate_events.py protocols/examples/*.jsonl .tools/replay/*.jsonl
 	@# The docker files are not built here (no engine); the compose file is at least parsed where a tool exists.
 	@if docker compose version >/dev/null 2>&1; then docker compose -f docker/docker-compose.yml config -q && echo "docker compose config: ok"; \

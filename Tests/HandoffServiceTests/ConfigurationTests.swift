@@ -127,3 +127,23 @@ struct ExampleConfigurationTests {
         #expect(loaded == defaults)
     }
 }
+
+@Suite("Quality gate configuration")
+struct QualityGateConfigurationTests {
+    @Test("gates can be re-tuned or switched off; a clear level on the wrong side is refused")
+    func overrides() throws {
+        let configuration = try HandoffdConfiguration.parse(yaml: """
+        quality_gates:
+          faithfulness_low: { threshold: 0.85, clear: 0.88, window: 30m, minimum_samples: 20 }
+          dead_letter_rate_high: { enabled: false }
+        """)
+        let gate = try #require(configuration.qualityGates.first { $0.name == "faithfulness_low" })
+        #expect(gate.threshold == 0.85 && gate.clear == 0.88 && gate.window == 1_800_000 && gate.minimumSamples == 20)
+        #expect(configuration.qualityGates.first { $0.name == "dead_letter_rate_high" }?.enabled == false)
+        let error = try #require(throws: ConfigurationError.self) {
+            try HandoffdConfiguration.parse(yaml: "quality_gates: { faithfulness_low: { threshold: 0.9, clear: 0.8 } }")
+        }
+        #expect(error.description.contains("would flap"))
+        #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "quality_gates: { latency_high: { threshold: 1 } }") }
+    }
+}

@@ -8,7 +8,7 @@ public enum ConversationAction: Sendable, Equatable {
 
 /// An event the broker publishes, fully formed except for serialisation.
 public struct OutputEvent: Sendable, Equatable {
-    public enum Channel: String, Sendable { case handoffs, directives, deadLetter }
+    public enum Channel: String, Sendable { case handoffs, directives, deadLetter, alerts }
     public var channel: Channel
     /// The Kafka key (the conversation id for conversation outputs).
     public var key: String?

@@ -20,6 +20,8 @@ public enum EventType {
     public static let botPaused = "support.bot.paused"
     public static let botResumed = "support.bot.resumed"
     public static let deadLetter = "support.deadletter"
+    public static let qualityAlert = "support.quality.alert"
+    public static let qualityResolved = "support.quality.resolved"
 
     /// The input types read from the conversations topic.
     public static let conversationInputs: Set<String> = [

@@ -52,20 +52,22 @@ extension HandoffdConfiguration {
     }
 
     private mutating func read(_ root: Node?, _ reader: ConfigReader) {
-        let top = reader.mapping(root, "", allowed: ["source", "policy_version", "topics", "kafka", "limits", "processing", "admin", "rules", "routing", "priority"])
+        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority"])
         reader.string(top["source"], "source", into: &source)
         if let node = top["source"], let text = node.string, !text.contains(":") {
             reader.problem(node, "source", "must be a URI (e.g. urn:handoffd:prod or https://support.example.com/handoffd), got '\(text)'")
         }
         reader.string(top["policy_version"], "policy_version", into: &policy.version)
+        reader.string(top["instance"], "instance", into: &instance)
 
-        let topicNodes = reader.mapping(top["topics"], "topics", allowed: ["conversations", "agents", "handoffs", "directives", "deadletter"])
+        let topicNodes = reader.mapping(top["topics"], "topics", allowed: ["conversations", "agents", "handoffs", "directives", "deadletter", "alerts"])
+        reader.string(topicNodes["alerts"], "topics.alerts", into: &topics.alerts)
         reader.string(topicNodes["conversations"], "topics.conversations", into: &topics.conversations)
         reader.string(topicNodes["agents"], "topics.agents", into: &topics.agents)
         reader.string(topicNodes["handoffs"], "topics.handoffs", into: &topics.handoffs)
         reader.string(topicNodes["directives"], "topics.directives", into: &topics.directives)
         reader.string(topicNodes["deadletter"], "topics.deadletter", into: &topics.deadLetter)
-        let names = [topics.conversations, topics.agents, topics.handoffs, topics.directives, topics.deadLetter]
+        let names = [topics.conversations, topics.agents, topics.handoffs, topics.directives, topics.deadLetter, topics.alerts]
         if Set(names).count != names.count {
             reader.problem(top["topics"], "topics", "every topic needs its own name; got \(names.joined(separator: ", "))")
         }
@@ -101,6 +103,7 @@ extension HandoffdConfiguration {
             if !name.isEmpty { admin.bearerTokenEnvironment = name }
         }
 
+        readQualityGates(top["quality_gates"], reader)
         readRules(top["rules"], reader)
         readRouting(top["routing"], reader)
         readPriority(top["priority"], reader)
@@ -156,6 +159,38 @@ extension HandoffdConfiguration {
         if policy.offer.enabled && policy.frustration.enabled && policy.offer.afterUnsuccessfulReplies >= policy.frustration.unsuccessfulReplies {
             reader.problem(rules["offer"], "rules.offer.after_unsuccessful_replies",
                            "is \(policy.offer.afterUnsuccessfulReplies), but the handoff already happens at \(policy.frustration.unsuccessfulReplies) unsuccessful replies (rules.frustration.unsuccessful_replies): the offer would never be made. Make it smaller.")
+        }
+    }
+
+    /// `quality_gates: { faithfulness_low: { threshold: 0.85, window: 30m }, … }`: overrides per gate.
+    private mutating func readQualityGates(_ node: Node?, _ reader: ConfigReader) {
+        let names = QualityGate.defaults.map(\.name)
+        for (name, value) in reader.mapping(node, "quality_gates", allowed: names) {
+            guard let index = qualityGates.firstIndex(where: { $0.name == name }) else { continue }
+            let path = "quality_gates.\(name)"
+            let members = reader.mapping(value, path, allowed: ["enabled", "threshold", "clear", "window", "minimum_samples", "baseline_window"])
+            var gate = qualityGates[index]
+            reader.bool(members["enabled"], "\(path).enabled", into: &gate.enabled)
+            let range: ClosedRange<Double> = gate.baselineWindow == nil ? 0...1 : 1...100
+            reader.double(members["threshold"], "\(path).threshold", into: &gate.threshold, range: range)
+            reader.double(members["clear"], "\(path).clear", into: &gate.clear, range: range)
+            var window: Duration = .milliseconds(gate.window)
+            reader.duration(members["window"], "\(path).window", into: &window)
+            gate.window = window.milliseconds
+            reader.int(members["minimum_samples"], "\(path).minimum_samples", into: &gate.minimumSamples, range: 1...1_000_000)
+            if gate.baselineWindow != nil {
+                var baseline: Duration = .milliseconds(gate.baselineWindow!)
+                reader.duration(members["baseline_window"], "\(path).baseline_window", into: &baseline)
+                gate.baselineWindow = baseline.milliseconds
+            } else if members["baseline_window"] != nil {
+                reader.problem(members["baseline_window"], "\(path).baseline_window", "only escalation_rate_jump compares with a baseline")
+            }
+            // Hysteresis: the clear limit must lie on the healthy side of the firing one.
+            let healthySide = gate.direction == .below ? gate.clear >= gate.threshold : gate.clear <= gate.threshold
+            if !healthySide {
+                reader.problem(value, "\(path).clear", "must be \(gate.direction == .below ? "at least" : "at most") the threshold (\(gate.threshold)), or the alert would flap")
+            }
+            qualityGates[index] = gate
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 public import HandoffCore
 public import Kafka
 
@@ -5,6 +6,8 @@ public import Kafka
 public struct HandoffdConfiguration: Sendable, Equatable {
     /// CloudEvents `source` of every output: one URI per deployment, never per instance.
     public var source = "urn:handoffd"
+    /// This instance's name on its quality alerts (each instance judges its own traffic). Default: the host name.
+    public var instance = ProcessInfo.processInfo.hostName
     public var topics = Topics()
     /// librdkafka properties passed through (`kafka:` section and `--kafka-property`).
     public var kafka: [String: String] = ["group.id": "handoffd"]
@@ -13,6 +16,8 @@ public struct HandoffdConfiguration: Sendable, Equatable {
     public var deadLetterMaxBytes = 64 * 1024
     public var processing = Processing()
     public var admin = Admin()
+    /// The quality gates (rolling windows with hysteresis), evaluated by every instance over its own traffic.
+    public var qualityGates = QualityGate.defaults
     /// The escalation rules, routing and priorities.
     public var policy = EscalationPolicy()
 
@@ -25,6 +30,7 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var handoffs = "support.handoffs"
         public var directives = "support.directives"
         public var deadLetter = "support.deadletter"
+        public var alerts = "support.alerts"
         public init() {}
 
         public func name(for channel: OutputEvent.Channel) -> String {
@@ -32,6 +38,7 @@ public struct HandoffdConfiguration: Sendable, Equatable {
             case .handoffs: handoffs
             case .directives: directives
             case .deadLetter: deadLetter
+            case .alerts: alerts
             }
         }
     }

@@ -159,6 +159,7 @@ public final class HandoffPipeline: Service, Sendable {
         var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var ownerOf: [String: TopicPartition] = [:]
+        var quality = QualityMonitor(gates: configuration.qualityGates)
         var seenGeneration = 0
         var lastSweep = clock()
         let topics = configuration.topics
@@ -190,7 +191,9 @@ public final class HandoffPipeline: Service, Sendable {
                 tracker.begin(partition, message.offset)
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
-                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: clock())
+                let now = clock()
+                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now)
+                quality.observe(result, at: now)
                 let elapsed = monotonic.now - started
                 metrics.record(result, conversation: result.conversationID.flatMap { engine.conversations[$0]?.state },
                                processingNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -229,6 +232,20 @@ public final class HandoffPipeline: Service, Sendable {
                     if result.unknownType != nil { statistics.unknownTypes += 1 }
                 }
                 tracker.finish(partition, message.offset)
+            }
+            // Quality alerts ride on the batch's last record: they are published at least once, like its outputs.
+            if let last = batch.last(where: { !consumer.isRevoked($0.topicPartition) }) {
+                for transition in quality.evaluate(at: clock()) {
+                    let alert = transition.event(instance: configuration.instance)
+                    tracker.begin(last.topicPartition, last.offset)
+                    let delivery = OffsetTracker.Delivery(partition: last.topicPartition, offset: last.offset, topic: topics.alerts,
+                                                          key: Array(transition.gate.utf8), value: JSONWriter.bytes(alert.envelope(source: source)))
+                    try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
+                                      deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+                    tracker.finish(last.topicPartition, last.offset)
+                    logger.warning(transition.kind == .fired ? "quality gate fired" : "quality gate resolved",
+                                   metadata: ["gate": "\(transition.gate)", "value": "\(transition.value)", "limit": "\(transition.limit)"])
+                }
             }
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             metrics.consumer(buffered: consumer.bufferedCount, paused: consumer.isPaused, partitions: healthSnapshot.partitionsAssigned, inFlight: tracker.outstanding)

@@ -28,11 +28,18 @@ public struct Replayer {
         var report = Report()
         var handoffOrder: [String] = []
         var collector = ReplayFigureCollector()
+        var quality = QualityMonitor(gates: configuration.qualityGates)
         var handoffs: [String: HandoffOverview] = [:]
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
             let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: Int64(index + 1)), now: nil)
             collector.record(result)
-            for output in result.outputs {
+            var outputs = result.outputs
+            if let time = engine.latestEventTime {
+                quality.observe(result, at: time)
+                // The replay's instance name is fixed, so the same input keeps giving the same bytes.
+                outputs += quality.evaluate(at: time).map { $0.event(instance: "replay") }
+            }
+            for output in outputs {
                 if output.channel == .handoffs, let overview = HandoffOverview(snapshot: output.data) {
                     if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
                     handoffs[overview.handoffID] = overview

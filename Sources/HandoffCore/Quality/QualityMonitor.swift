@@ -1,0 +1,109 @@
+/// Feeds the quality gates from processed records and says when one fires or resolves.
+///
+/// A pure state machine: the caller passes the time (the wall clock in serve, the events' time in
+/// replay, a chosen time in tests) and publishes the returned events.
+public struct QualityMonitor: Sendable {
+    public struct Transition: Sendable, Equatable {
+        public enum Kind: String, Sendable { case fired, resolved }
+        public var kind: Kind
+        public var gate: String
+        public var signal: QualityGate.Signal
+        public var value: Double
+        /// The limit that was crossed (absolute, baselines applied).
+        public var limit: Double
+        public var baseline: Double?
+        public var samples: Int
+        public var at: Timestamp
+        public var firedAt: Timestamp
+    }
+
+    public private(set) var gates: [QualityGate]
+    private var windows: [String: RollingRatio] = [:]
+    private var baselines: [String: RollingRatio] = [:]
+    private var firing: [String: Timestamp] = [:]
+
+    public init(gates: [QualityGate] = QualityGate.defaults) {
+        self.gates = gates.filter(\.enabled)
+        for gate in self.gates {
+            windows[gate.name] = RollingRatio(window: gate.window)
+            if let baseline = gate.baselineWindow { baselines[gate.name] = RollingRatio(window: baseline) }
+        }
+    }
+
+    /// Whether a gate is firing now.
+    public func isFiring(_ gate: String) -> Bool { firing[gate] != nil }
+
+    /// Adds what one processed record says to every gate's window.
+    public mutating func observe(_ result: Engine.Result, at time: Timestamp) {
+        var samples: [(QualityGate.Signal, Double, Double)] = [(.deadLetterRate, 0, 1)]
+        if result.outputs.contains(where: { $0.type == EventType.deadLetter }) { samples[0].1 = 1 }
+        if let event = result.event {
+            switch event.payload {
+            case .botMessage(let message):
+                samples.append((.groundedShare, message.sources.isEmpty ? 0 : 1, 1))
+                if let faithfulness = message.faithfulness { samples.append((.faithfulness, faithfulness, 1)) }
+                if let confidence = message.confidence { samples.append((.confidence, confidence, 1)) }
+            case .started:
+                samples.append((.escalationRate, 0, 1))
+            default:
+                break
+            }
+        }
+        let handoffs = result.outputs.filter { $0.type == EventType.handoffCreated }.count
+        if handoffs > 0 { samples.append((.escalationRate, Double(handoffs), 0)) }
+        for gate in gates {
+            for (signal, numerator, denominator) in samples where signal == gate.signal {
+                windows[gate.name]?.add(numerator: numerator, denominator: denominator, at: time)
+                baselines[gate.name]?.add(numerator: numerator, denominator: denominator, at: time)
+            }
+        }
+    }
+
+    /// Gates that fired or resolved at `time`.
+    public mutating func evaluate(at time: Timestamp) -> [Transition] {
+        var transitions: [Transition] = []
+        for gate in gates {
+            guard let totals = windows[gate.name]?.totals(at: time), totals.denominator >= Double(gate.minimumSamples) else { continue }
+            let value = totals.numerator / totals.denominator
+            var baseline: Double?
+            if let long = baselines[gate.name]?.totals(at: time) {
+                guard long.denominator > 0 else { continue }
+                baseline = long.numerator / long.denominator
+            }
+            let fireLimit = baseline.map { $0 * gate.threshold } ?? gate.threshold
+            let clearLimit = baseline.map { $0 * gate.clear } ?? gate.clear
+            if let since = firing[gate.name] {
+                let recovered = gate.direction == .below ? value >= clearLimit : value <= clearLimit
+                if recovered {
+                    firing[gate.name] = nil
+                    transitions.append(Transition(kind: .resolved, gate: gate.name, signal: gate.signal, value: value, limit: clearLimit,
+                                                  baseline: baseline, samples: Int(totals.denominator), at: time, firedAt: since))
+                }
+            } else if gate.crossed(value, limit: fireLimit) {
+                firing[gate.name] = time
+                transitions.append(Transition(kind: .fired, gate: gate.name, signal: gate.signal, value: value, limit: fireLimit,
+                                              baseline: baseline, samples: Int(totals.denominator), at: time, firedAt: time))
+            }
+        }
+        return transitions
+    }
+}
+
+extension QualityMonitor.Transition {
+    /// The `support.quality.alert` / `support.quality.resolved` event, keyed by gate name.
+    public func event(instance: String) -> OutputEvent {
+        var data: [String: JSONValue] = [
+            "gate": .string(gate),
+            "signal": .string(signal.rawValue),
+            "value": .number(value),
+            "limit": .number(limit),
+            "samples": .number(Double(samples)),
+            "instance": .string(instance),
+            "fired_at": .string(firedAt.rfc3339),
+        ]
+        if let baseline { data["baseline"] = .number(baseline) }
+        if kind == .resolved { data["resolved_at"] = .string(at.rfc3339) }
+        return OutputEvent(channel: .alerts, key: gate, id: "\(instance)/\(gate)/\(firedAt.millisecondsSinceEpoch)/\(kind.rawValue)",
+                           type: kind == .fired ? EventType.qualityAlert : EventType.qualityResolved, subject: gate, time: at, data: .object(data))
+    }
+}
