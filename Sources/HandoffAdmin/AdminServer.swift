@@ -8,6 +8,23 @@ public import Prometheus
 /// The admin HTTP endpoint: `/metrics` in Prometheus text format, `/healthz` (the process and its
 /// loops are alive) and `/readyz` (partitions are assigned, so this instance is doing work).
 public enum AdminServer {
+    /// The Prometheus factory with buckets that fit each histogram (the library's defaults start at
+    /// 5, which would put every confidence, faithfulness and CSAT value in the first bucket).
+    public static func metricsFactory(registry: PrometheusCollectorRegistry) -> PrometheusMetricsFactory {
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.valueHistogramBuckets = [
+            "handoffd_bot_confidence": [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0],
+            "handoffd_bot_faithfulness": [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 1.0],
+            "handoffd_csat": [1, 2, 3, 4, 5],
+            "handoffd_time_to_escalation_seconds": [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200],
+        ]
+        factory.durationHistogramBuckets = [
+            "handoffd_processing_duration_seconds": [.microseconds(10), .microseconds(25), .microseconds(50), .microseconds(100), .microseconds(250),
+                                                     .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5), .milliseconds(10), .milliseconds(25)],
+        ]
+        return factory
+    }
+
     /// How long the processing loop or the poll thread may stand still before /healthz fails.
     public static let stuckAfter: Duration = .seconds(30)
 

@@ -39,7 +39,7 @@ struct Serve: AsyncParsableCommand {
         }
         let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: overrides)
         let registry = PrometheusCollectorRegistry()
-        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        MetricsSystem.bootstrap(AdminServer.metricsFactory(registry: registry))
         let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics())
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
         if configuration.admin.enabled {

@@ -52,7 +52,7 @@ struct AdminEndpointTests {
         let kafka = try MockKafka()
         let registry = PrometheusCollectorRegistry()
         let pipeline = HandoffPipeline(configuration: HandoffdConfiguration(), kafka: kafka.configuration(group: "g-admin"), logger: kafka.logger,
-                                       metrics: PipelineMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+                                       metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)))
         var admin = HandoffdConfiguration.Admin()
         admin.port = 0
         let port = Mutex(0)
@@ -87,6 +87,8 @@ struct AdminEndpointTests {
             #expect(metric("handoffd_handoffs_total", labels: #"queue="legal""#, in: text) == 1)
             #expect(metric("handoffd_time_to_escalation_seconds_count", labels: #"from="start""#, in: text) == Double(expected.count))
             #expect(metric("handoffd_processing_duration_seconds_count", in: text) >= 89)
+            #expect(text.contains(#"handoffd_csat_bucket{handled_by="bot",le="5.0"} 3"#), "CSAT buckets are 1…5: \(text.split(separator: "\n").filter { $0.contains("csat_bucket") })")
+            #expect(metric("handoffd_bot_faithfulness_bucket", labels: #"le="0.9""#, in: text) < metric("handoffd_bot_faithfulness_count", in: text))
         }
         await reader.close()
     }
@@ -97,7 +99,7 @@ struct AdminEndpointTests {
         let kafka = try MockKafka(partitions: 1)
         let registry = PrometheusCollectorRegistry()
         let pipeline = HandoffPipeline(configuration: HandoffdConfiguration(), kafka: kafka.configuration(group: "g-token"), logger: kafka.logger,
-                                       metrics: PipelineMetrics(factory: PrometheusMetricsFactory(registry: registry)))
+                                       metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)))
         var admin = HandoffdConfiguration.Admin()
         admin.port = 0
         admin.bearerTokenEnvironment = "HANDOFFD_TEST_ADMIN_TOKEN"
