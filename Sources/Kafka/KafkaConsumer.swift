@@ -296,6 +296,25 @@ public final class KafkaConsumer: Sendable {
     /// When the poll thread last went round its loop: a liveness signal (it goes round at least every 100 ms).
     public var lastPoll: ContinuousClock.Instant { state.withLock { $0.lastPoll } }
 
+    /// Records behind the end of each assigned partition: the high watermark librdkafka last saw in a
+    /// fetch response minus the consumer's position. Cheap (no request); partitions not fetched yet are left out.
+    public func lag() -> [TopicPartition: Int64] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        guard rd_kafka_assignment(handle.rk, &list) == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return [:] }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        guard rd_kafka_position(handle.rk, list) == RD_KAFKA_RESP_ERR_NO_ERROR else { return [:] }
+        var lags: [TopicPartition: Int64] = [:]
+        for index in 0..<Int(list.pointee.cnt) {
+            let element = list.pointee.elems[index]
+            var low: Int64 = 0
+            var high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(handle.rk, element.topic, element.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0, element.offset >= 0 else { continue }
+            lags[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = max(0, high - element.offset)
+        }
+        return lags
+    }
+
     /// Messages waiting in the buffer.
     public var bufferedCount: Int { state.withLock { $0.count } }
 

@@ -79,3 +79,41 @@ struct ReplayFiguresTests {
         #expect(json["policy_version"]?.stringValue == "v1")
     }
 }
+
+@Suite("Repeat contacts")
+struct RepeatContactsTests {
+    let start = Timestamp(rfc3339: "2026-11-20T09:00:00Z")!
+
+    @Test("a customer back within the window is a repeat contact; after it, not")
+    func window() {
+        var contacts = RepeatContacts(window: 7 * 86_400_000, capacity: 100)
+        let first = contacts.started(customer: "a", at: start)
+        let threeDaysLater = contacts.started(customer: "a", at: start.adding(milliseconds: 3 * 86_400_000))
+        let eightDaysAfterThat = contacts.started(customer: "a", at: start.adding(milliseconds: 11 * 86_400_000))
+        let someoneElse = contacts.started(customer: "b", at: start.adding(milliseconds: 11 * 86_400_000))
+        #expect(!first)
+        #expect(threeDaysLater)
+        #expect(!eightDaysAfterThat, "8 days after the previous start")
+        #expect(!someoneElse)
+    }
+
+    @Test("memory stays bounded: old customers are forgotten first")
+    func bounded() {
+        var contacts = RepeatContacts(window: 3_600_000, capacity: 1000)
+        for index in 0..<5000 { _ = contacts.started(customer: "c\(index)", at: start.adding(milliseconds: Int64(index) * 1000)) }
+        #expect(contacts.remembered <= 1000)
+        // The most recent customers are still known.
+        let recent = contacts.started(customer: "c4999", at: start.adding(milliseconds: 5000 * 1000))
+        #expect(recent)
+    }
+
+    @Test("replay counts repeat contacts of the same customer")
+    func replayCounts() {
+        func started(_ id: String, _ day: Int) -> String {
+            #"{"specversion":"1.0","id":"\#(id)","source":"s","type":"support.conversation.started","time":"2026-11-2\#(day)T10:00:00Z","subject":"\#(id)","data":{"conversation_id":"\#(id)","customer_id":"cust-1","channel":"web","locale":"en"}}"#
+        }
+        let figures = ReplayTests.replay([started("c1", 0), started("c2", 2), started("c3", 3)].joined(separator: "\n")).figures
+        #expect(figures.repeatContacts == 2)
+        #expect(abs(figures.repeatContactRate - 2.0 / 3.0) < 1e-9)
+    }
+}

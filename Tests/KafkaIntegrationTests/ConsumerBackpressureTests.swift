@@ -26,6 +26,8 @@ struct ConsumerBackpressureTests {
             try await Task.sleep(for: .milliseconds(20))
         }
         #expect(largest <= 20, "the buffer never holds more than its limit")
+        let backlog = consumer.lag().values.reduce(0, +)
+        #expect(backlog >= Int64(count - 20) - 1, "the lag shows the records not taken yet (\(backlog))")
         #expect(paused, "a buffer full for longer than pauseAfter pauses the partitions")
 
         var received: [String] = []
@@ -35,6 +37,7 @@ struct ConsumerBackpressureTests {
         }
         #expect(received == (0..<count).map { "message-\($0)" })
         #expect(!consumer.isPaused, "resumed once drained")
+        #expect(consumer.lag().values.reduce(0, +) == 0, "nothing left behind")
         await consumer.close()
     }
 }

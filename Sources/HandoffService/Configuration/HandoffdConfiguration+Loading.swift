@@ -87,7 +87,10 @@ extension HandoffdConfiguration {
         reader.int(limitNodes["max_array_length"], "limits.max_array_length", into: &limits.maxArrayLength, range: 1...100_000)
         reader.int(limitNodes["dead_letter_max_bytes"], "limits.dead_letter_max_bytes", into: &deadLetterMaxBytes, range: 0...(16 << 20))
 
-        let processingNodes = reader.mapping(top["processing"], "processing", allowed: ["buffer_limit", "max_in_flight", "idle_timeout", "shutdown_timeout"])
+        let processingNodes = reader.mapping(top["processing"], "processing", allowed: ["buffer_limit", "max_in_flight", "idle_timeout", "shutdown_timeout",
+                                                                                     "repeat_contact_window", "repeat_contact_capacity"])
+        reader.duration(processingNodes["repeat_contact_window"], "processing.repeat_contact_window", into: &processing.repeatContactWindow)
+        reader.int(processingNodes["repeat_contact_capacity"], "processing.repeat_contact_capacity", into: &processing.repeatContactCapacity, range: 1...100_000_000)
         reader.int(processingNodes["buffer_limit"], "processing.buffer_limit", into: &processing.bufferLimit, range: 1...10_000_000)
         reader.int(processingNodes["max_in_flight"], "processing.max_in_flight", into: &processing.maxInFlight, range: 1...10_000_000)
         reader.duration(processingNodes["idle_timeout"], "processing.idle_timeout", into: &processing.idleTimeout)

@@ -52,6 +52,10 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var idleTimeout: Duration = .seconds(24 * 3600)
         /// How long shutdown waits for outstanding deliveries. Default 30 s.
         public var shutdownTimeout: Duration = .seconds(30)
+        /// A customer starting again within this time is a repeat contact. Default 7 days.
+        public var repeatContactWindow: Duration = .seconds(7 * 86_400)
+        /// Customers remembered for repeat contacts, at most. Default 1 000 000 (about 100 MB).
+        public var repeatContactCapacity = 1_000_000
         public init() {}
     }
 

@@ -159,7 +159,10 @@ public final class HandoffPipeline: Service, Sendable {
         var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var ownerOf: [String: TopicPartition] = [:]
+        let monotonic = ContinuousClock()
         var quality = QualityMonitor(gates: configuration.qualityGates)
+        var repeats = RepeatContacts(window: configuration.processing.repeatContactWindow.milliseconds, capacity: configuration.processing.repeatContactCapacity)
+        var lastLagReport = monotonic.now
         var seenGeneration = 0
         var lastSweep = clock()
         let topics = configuration.topics
@@ -167,7 +170,6 @@ public final class HandoffPipeline: Service, Sendable {
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
 
         // A bounded wait, so failed deliveries are re-sent even when no input arrives.
-        let monotonic = ContinuousClock()
         while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
             let lastPoll = consumer.lastPoll
             health.withLock { state in
@@ -194,6 +196,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let now = clock()
                 let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now)
                 quality.observe(result, at: now)
+                if case .started(let started)? = result.event?.payload, repeats.started(customer: started.customerID, at: now) { metrics.repeatContact() }
                 let elapsed = monotonic.now - started
                 metrics.record(result, conversation: result.conversationID.flatMap { engine.conversations[$0]?.state },
                                processingNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
@@ -249,6 +252,10 @@ public final class HandoffPipeline: Service, Sendable {
             }
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             metrics.consumer(buffered: consumer.bufferedCount, paused: consumer.isPaused, partitions: healthSnapshot.partitionsAssigned, inFlight: tracker.outstanding)
+            if monotonic.now - lastLagReport > .seconds(1) {
+                lastLagReport = monotonic.now
+                metrics.lag(consumer.lag())
+            }
             if let fatal = producer.fatalError ?? consumer.fatalError { throw fatal }
             // Bounded memory: wait for acknowledgements before taking more.
             while tracker.outstanding > configuration.processing.maxInFlight && !Task.isShuttingDownGracefully {

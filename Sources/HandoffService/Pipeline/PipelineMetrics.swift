@@ -1,5 +1,6 @@
 public import CoreMetrics
 public import HandoffCore
+import Kafka
 import Synchronization
 
 /// The seed's figures as swift-metrics instruments, recorded from each processed record.
@@ -135,6 +136,16 @@ public final class PipelineMetrics: Sendable {
 
     func outputDeadLettered() {
         counter("handoffd_outputs_dead_lettered_total").increment()
+    }
+
+    func lag(_ lags: [TopicPartition: Int64]) {
+        for (partition, lag) in lags {
+            gauge("handoffd_consumer_lag_records", [("partition", String(partition.partition))]).record(lag)
+        }
+    }
+
+    func repeatContact() {
+        counter("handoffd_repeat_contacts_total").increment()
     }
 
     func consumer(buffered: Int, paused: Bool, partitions: Int, inFlight: Int) {

@@ -24,8 +24,13 @@ public struct ReplayFigures: Sendable, Equatable {
     public var csatWithHuman: [Int] = []
     public var deadLetters = 0
     public var unknownTypes = 0
+    /// Conversations started by a customer who had started one within the repeat-contact window.
+    public var repeatContacts = 0
 
     public init() {}
+
+    /// Repeat contacts ÷ conversations started.
+    public var repeatContactRate: Double { ratio(repeatContacts, conversationsStarted) }
 
     /// Handed-off conversations ÷ conversations seen.
     public var escalationRate: Double { ratio(conversationsEscalated, max(conversationsStarted, conversationsSeen)) }
@@ -51,9 +56,14 @@ public struct ReplayFigures: Sendable, Equatable {
 /// Feeds ``ReplayFigures`` from each processed record.
 struct ReplayFigureCollector {
     private(set) var figures = ReplayFigures()
+    var repeats: RepeatContacts
     private var seen = Set<String>()
     private var escalated = Set<String>()
     private var started: [String: Timestamp] = [:]
+
+    init(repeats: RepeatContacts) {
+        self.repeats = repeats
+    }
 
     mutating func record(_ result: Engine.Result) {
         if result.unknownType != nil { figures.unknownTypes += 1 }
@@ -61,9 +71,10 @@ struct ReplayFigureCollector {
             let conversation = event.conversationID
             if seen.insert(conversation).inserted { figures.conversationsSeen += 1 }
             switch event.payload {
-            case .started:
+            case .started(let start):
                 figures.conversationsStarted += 1
                 started[conversation] = event.time
+                if repeats.started(customer: start.customerID, at: event.time) { figures.repeatContacts += 1 }
             case .ended(let resolved, let csat):
                 figures.conversationsEnded += 1
                 if resolved { figures.endedResolved += 1 }

@@ -27,7 +27,8 @@ public struct Replayer {
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var report = Report()
         var handoffOrder: [String] = []
-        var collector = ReplayFigureCollector()
+        var collector = ReplayFigureCollector(repeats: RepeatContacts(window: configuration.processing.repeatContactWindow.milliseconds,
+                                                                      capacity: configuration.processing.repeatContactCapacity))
         var quality = QualityMonitor(gates: configuration.qualityGates)
         var handoffs: [String: HandoffOverview] = [:]
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {

@@ -52,6 +52,7 @@ public enum ReportFormatter {
             ("reasons", counts(figures.reasons)),
             ("categories", counts(figures.categories)),
             ("queues", counts(figures.queues)),
+            ("repeat contacts", "\(figures.repeatContacts) (\(percent(figures.repeatContactRate)) of conversations started)"),
             ("CSAT after the bot alone", csat(figures.csatBotOnly)),
             ("CSAT after a person", csat(figures.csatWithHuman)),
         ]
@@ -106,6 +107,8 @@ public enum ReportFormatter {
             "queues": counts(figures.queues),
             "csat_bot_only": ReplayFigures.mean(figures.csatBotOnly).map(JSONValue.number) ?? .null,
             "csat_with_human": ReplayFigures.mean(figures.csatWithHuman).map(JSONValue.number) ?? .null,
+            "repeat_contacts": .number(Double(figures.repeatContacts)),
+            "repeat_contact_rate": .number(figures.repeatContactRate),
             "dead_letters": .number(Double(figures.deadLetters)),
             "unknown_types": .number(Double(figures.unknownTypes)),
         ])
