@@ -67,8 +67,9 @@ public final class PipelineMetrics: Sendable {
         } else if result.agentStatus != nil {
             counter("handoffd_records_total", [("outcome", "agent_status")]).increment()
         } else if let event = result.event {
-            counter("handoffd_records_total", [("outcome", result.ignored.isEmpty ? "processed" : "ignored")]).increment()
-            counter("handoffd_events_total", [("type", event.payload.typeName)]).increment()
+            let outcome = result.ignored.isEmpty ? "processed" : "ignored"
+            counter("handoffd_records_total", [("outcome", outcome)]).increment()
+            counter("handoffd_events_total", [("type", event.payload.typeName), ("outcome", outcome)]).increment()
             recordEvent(event, conversation: conversation)
         }
         for output in result.outputs {
