@@ -103,14 +103,17 @@ struct TriageEvaluation {
 
 @Suite("Triage on labelled customer language")
 struct TriageEvaluationTests {
+    /// TRIAGE_DUMP=1 lists what a tuning set gets wrong (never called for the held-out set).
+    static func dumpErrorsIfAsked(_ scores: TriageEvaluation.Scores) {
+        guard ProcessInfo.processInfo.environment["TRIAGE_DUMP"] != nil else { return }
+        print((scores.misclassified + scores.humanFalsePositives.map { "FP human: \($0)" } + scores.humanMisses.map { "missed human: \($0)" }).joined(separator: "\n"))
+    }
+
     @Test("the tuning set: figures printed, floors guard against regressions")
     func devSet() throws {
         let scores = TriageEvaluation.evaluate(try TriageEvaluation.load("dev"))
         print("triage dev set:\n\(scores)")
-        // TRIAGE_DUMP=1 lists what the tuning set gets wrong (never used on the held-out set).
-        if ProcessInfo.processInfo.environment["TRIAGE_DUMP"] != nil {
-            print((scores.misclassified + scores.humanFalsePositives.map { "FP human: \($0)" } + scores.humanMisses.map { "missed human: \($0)" }).joined(separator: "\n"))
-        }
+        Self.dumpErrorsIfAsked(scores)
         #expect(scores.rows >= 360)
         #expect(scores.accuracy >= 0.90)
         #expect(scores.sensitiveRecall >= 0.85)
@@ -123,9 +126,7 @@ struct TriageEvaluationTests {
     func dev2Set() throws {
         let scores = TriageEvaluation.evaluate(try TriageEvaluation.load("dev2"))
         print("triage dev2 set:\n\(scores)")
-        if ProcessInfo.processInfo.environment["TRIAGE_DUMP"] != nil {
-            print((scores.misclassified + scores.humanFalsePositives.map { "FP human: \($0)" } + scores.humanMisses.map { "missed human: \($0)" }).joined(separator: "\n"))
-        }
+        Self.dumpErrorsIfAsked(scores)
         #expect(scores.rows >= 300)
         #expect(scores.accuracy >= 0.90)
         #expect(scores.sensitiveRecall >= 0.80)

@@ -26,34 +26,27 @@ public final class PipelineMetrics: Sendable {
         dimensions.isEmpty ? label : label + "|" + dimensions.map { "\($0.0)=\($0.1)" }.joined(separator: ",")
     }
 
-    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
+    private func cached<Instrument>(_ cache: borrowing Mutex<[String: Instrument]>, _ label: String, _ dimensions: [(String, String)],
+                                    make: () -> Instrument) -> Instrument {
         let key = Self.key(label, dimensions)
-        return counters.withLock { cache in
-            if let counter = cache[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = counter
-            return counter
+        return cache.withLock { cache in
+            if let instrument = cache[key] { return instrument }
+            let instrument = make()
+            cache[key] = instrument
+            return instrument
         }
+    }
+
+    func counter(_ label: String, _ dimensions: [(String, String)] = []) -> Counter {
+        cached(counters, label, dimensions) { Counter(label: label, dimensions: dimensions, factory: factory) }
     }
 
     func recorder(_ label: String, _ dimensions: [(String, String)] = []) -> Recorder {
-        let key = Self.key(label, dimensions)
-        return recorders.withLock { cache in
-            if let recorder = cache[key] { return recorder }
-            let recorder = Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory)
-            cache[key] = recorder
-            return recorder
-        }
+        cached(recorders, label, dimensions) { Recorder(label: label, dimensions: dimensions, aggregate: true, factory: factory) }
     }
 
     func gauge(_ label: String, _ dimensions: [(String, String)] = []) -> Gauge {
-        let key = Self.key(label, dimensions)
-        return gauges.withLock { cache in
-            if let gauge = cache[key] { return gauge }
-            let gauge = Gauge(label: label, dimensions: dimensions, factory: factory)
-            cache[key] = gauge
-            return gauge
-        }
+        cached(gauges, label, dimensions) { Gauge(label: label, dimensions: dimensions, factory: factory) }
     }
 
     /// Records one processed record.
