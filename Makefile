@@ -4,7 +4,7 @@ APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev kcat pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/handoffd
 
-.PHONY: deps build demo test test-swift test-contract test-e2e bench clean
+.PHONY: deps build demo test test-swift test-contract test-e2e bench fuzz clean
 
 # Installs the Debian packages the build needs (only those missing).
 deps:
@@ -53,6 +53,12 @@ test-e2e: build .tools/venv/.handoffd-stamp
 bench: deps
 	$(SWIFT) build -c release --product handoff-bench
 	.build/release/handoff-bench
+
+# A million or more mutated records through the decoder and the engine (make test runs a seeded 50 000).
+FUZZ_ITERATIONS ?= 1000000
+fuzz: deps
+	$(SWIFT) build -c release --product handoff-fuzz
+	.build/release/handoff-fuzz --iterations $(FUZZ_ITERATIONS)
 
 clean:
 	rm -rf .build .tools

@@ -12,6 +12,7 @@ let package = Package(
     products: [
         .executable(name: "handoffd", targets: ["handoffd"]),
         .executable(name: "handoff-bench", targets: ["handoff-bench"]),
+        .executable(name: "handoff-fuzz", targets: ["handoff-fuzz"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -82,6 +83,11 @@ let package = Package(
         .executableTarget(
             name: "handoff-bench",
             dependencies: ["HandoffService", "HandoffCore", "Kafka"],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "handoff-fuzz",
+            dependencies: ["HandoffCore"],
             swiftSettings: strict
         ),
         .testTarget(
