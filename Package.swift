@@ -82,7 +82,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "handoff-bench",
-            dependencies: ["HandoffService", "HandoffCore", "Kafka"],
+            dependencies: ["HandoffService", "HandoffCore", "Kafka", "HandoffAdmin", .product(name: "Prometheus", package: "swift-prometheus")],
             swiftSettings: strict
         ),
         .executableTarget(

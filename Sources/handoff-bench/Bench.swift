@@ -1,7 +1,9 @@
 import Foundation
 import HandoffCore
+import HandoffAdmin
 import HandoffService
 import Kafka
+import Prometheus
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -116,7 +118,9 @@ struct Bench {
         print(String(format: "kafka consume only (no processing): %d records in %.2f s = %.0f records/s", rawCount, rawSeconds, Double(rawCount) / rawSeconds))
         await raw.close()
 
-        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger)
+        // Metrics as in production (a Prometheus registry), so their cost is in the figure.
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger,
+                                       metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: PrometheusCollectorRegistry())))
         let group = ServiceGroup(configuration: .init(services: [.init(service: pipeline)], logger: logger))
         let clock = ContinuousClock()
         try await withThrowingTaskGroup(of: Void.self) { tasks in
