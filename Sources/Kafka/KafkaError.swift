@@ -7,7 +7,6 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
         let raw: String
         public static let librdkafka = Code(raw: "librdkafka")
         public static let configuration = Code(raw: "configuration")
-        public static let queueFull = Code(raw: "queue_full")
         public static let shutdown = Code(raw: "shutdown")
         public var description: String { raw }
     }
