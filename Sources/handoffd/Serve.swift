@@ -42,10 +42,15 @@ struct Serve: AsyncParsableCommand {
         MetricsSystem.bootstrap(AdminServer.metricsFactory(registry: registry))
         let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics())
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
+        if configuration.admin.enabled, let variable = configuration.admin.bearerTokenEnvironment,
+           (ProcessInfo.processInfo.environment[variable] ?? "").isEmpty {
+            FileHandle.standardError.write(Data("admin.bearer_token_env names \(variable), which is not set or empty: /metrics would be open to anyone. Set it, or remove the key.\n".utf8))
+            throw ExitCode(ExitCodes.configuration)
+        }
         if configuration.admin.enabled {
             services.append(.init(service: AdminServer.make(configuration: configuration.admin, pipeline: pipeline, registry: registry, logger: logger)))
         }
-        if let config { services.append(.init(service: ConfigReloader(path: config, pipeline: pipeline, logger: logger))) }
+        if let config { services.append(.init(service: ConfigReloader(path: config, pipeline: pipeline, running: configuration, logger: logger))) }
         var groupConfiguration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         // Draining waits at most shutdown_timeout for acknowledgements, and as long again for the
         // revocation's commit; past that, work is cancelled (uncommitted records are read again on restart).

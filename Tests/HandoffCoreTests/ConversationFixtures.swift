@@ -28,6 +28,7 @@ struct ConversationScript {
             switch action {
             case .emit(let output): emitted.append(output)
             case .ignored(let reason): ignored.append(reason)
+            case .redelivered: ignored.append("re-delivery")
             }
         }
         outputs += emitted

@@ -10,6 +10,7 @@ struct DecoderFuzzTests {
         let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("protocols/examples")
         return try FileManager.default.contentsOfDirectory(at: folder, includingPropertiesForKeys: nil).filter { $0.pathExtension == "jsonl" }
+            .sorted { $0.lastPathComponent < $1.lastPathComponent }
             .flatMap { try String(contentsOf: $0, encoding: .utf8).split(separator: "\n").map { Array($0.utf8) } }
     }
 

@@ -63,7 +63,7 @@ struct QualityGateTests {
         #expect(resolved.firedAt == transitions.first!.at)
     }
 
-    @Test("old samples leave the window: a bad hour followed by silence resolves only when good samples replace it")
+    @Test("old samples leave the window: after a bad hour and silence the alert resolves; good samples keep it quiet")
     func windowExpiry() {
         var gate = QualityGate.defaults.first { $0.name == "grounded_share_low" }!
         gate.window = 3_600_000
@@ -76,9 +76,12 @@ struct QualityGateTests {
             kinds += monitor.evaluate(at: time).map(\.kind)
         }
         #expect(kinds == [.fired], "a 50 % grounded share is below 70 %")
-        // Two hours later the window is empty: too few samples to judge, so nothing changes.
-        kinds += monitor.evaluate(at: start.adding(milliseconds: 3 * 3_600_000)).map(\.kind)
+        // Half an hour later the bad samples are still in the window: still firing.
+        kinds += monitor.evaluate(at: start.adding(milliseconds: 3_600_000)).map(\.kind)
         #expect(kinds == [.fired])
+        // Two hours later the window is empty: nothing left to judge, so the alert does not stay open.
+        kinds += monitor.evaluate(at: start.adding(milliseconds: 3 * 3_600_000)).map(\.kind)
+        #expect(kinds == [.fired, .resolved])
         for index in 0..<25 {
             let (result, time) = botReply(grounded: true, at: Int64(3 * 3600 + index * 60))
             monitor.observe(result, at: time)
@@ -137,5 +140,64 @@ struct QualityGateTests {
         #expect(event.data["instance"]?.stringValue == "handoffd-1")
         #expect(event.data["samples"]?.intValue == 100)
         #expect(event.id == "handoffd-1/dead_letter_rate_high/\(alert.firedAt.millisecondsSinceEpoch)/fired")
+    }
+}
+
+@Suite("Quality gate windows")
+struct RollingRatioTests {
+    let start = Timestamp(rfc3339: "2026-11-26T08:00:00Z")!
+
+    @Test("a sample from before the window does not wipe a current bucket")
+    func clockStepsBack() {
+        var ratio = RollingRatio(window: 60_000)
+        ratio.add(numerator: 1, denominator: 1, at: start)
+        ratio.add(numerator: 0, denominator: 1, at: start.adding(milliseconds: -120_000))
+        let totals = ratio.totals(at: start)
+        #expect(totals.denominator == 2)
+        #expect(totals.numerator == 1)
+        // Asked about an earlier moment, the window still ends at the newest sample.
+        #expect(ratio.totals(at: start.adding(milliseconds: -30_000)).denominator == 2)
+    }
+
+    @Test("samples leave the window as time passes")
+    func expiry() {
+        var ratio = RollingRatio(window: 60_000)
+        ratio.add(numerator: 1, denominator: 1, at: start)
+        #expect(ratio.totals(at: start.adding(milliseconds: 30_000)).denominator == 1)
+        #expect(ratio.totals(at: start.adding(milliseconds: 61_000)).denominator == 0)
+    }
+
+    @Test("a firing gate whose window empties resolves instead of staying open")
+    func emptyWindowResolves() {
+        var gate = QualityGate.defaults.first { $0.name == "faithfulness_low" }!
+        gate.window = 600_000
+        gate.minimumSamples = 5
+        var monitor = QualityMonitor(gates: [gate])
+        for index in 0..<5 {
+            var result = Engine.Result()
+            let time = start.adding(milliseconds: Int64(index) * 1000)
+            result.event = ConversationEvent(id: "e\(index)", source: "s", time: time, conversationID: "c",
+                                             payload: .botMessage(.init(messageID: "m\(index)", text: "t", sources: ["kb"], confidence: 0.9, faithfulness: 0.5)))
+            monitor.observe(result, at: time)
+        }
+        #expect(monitor.evaluate(at: start.adding(milliseconds: 5000)).map(\.kind) == [.fired])
+        let later = monitor.evaluate(at: start.adding(milliseconds: 3_600_000))
+        #expect(later.map(\.kind) == [.resolved])
+        #expect(later.first?.samples == 0)
+        #expect(later.first?.value == 0.5, "the last value judged")
+    }
+
+    @Test("a re-delivered event is not counted twice")
+    func redeliveries() {
+        var gate = QualityGate.defaults.first { $0.name == "faithfulness_low" }!
+        gate.minimumSamples = 2
+        var monitor = QualityMonitor(gates: [gate])
+        var result = Engine.Result()
+        result.event = ConversationEvent(id: "e", source: "s", time: start, conversationID: "c",
+                                         payload: .botMessage(.init(messageID: "m", text: "t", sources: ["kb"], confidence: 0.9, faithfulness: 0.5)))
+        monitor.observe(result, at: start)
+        result.isRedelivery = true
+        monitor.observe(result, at: start)
+        #expect(monitor.evaluate(at: start).isEmpty, "one sample, not two")
     }
 }

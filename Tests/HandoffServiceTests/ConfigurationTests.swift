@@ -144,6 +144,14 @@ struct QualityGateConfigurationTests {
             try HandoffdConfiguration.parse(yaml: "quality_gates: { faithfulness_low: { threshold: 0.9, clear: 0.8 } }")
         }
         #expect(error.description.contains("would flap"))
+        #expect(throws: ConfigurationError.self, "no hysteresis") { try HandoffdConfiguration.parse(yaml: "quality_gates: { faithfulness_low: { threshold: 0.9, clear: 0.9 } }") }
+        #expect(throws: ConfigurationError.self, "too short a window") { try HandoffdConfiguration.parse(yaml: "quality_gates: { faithfulness_low: { window: 0s } }") }
+        #expect(throws: ConfigurationError.self, "baseline not longer than the window") {
+            try HandoffdConfiguration.parse(yaml: "quality_gates: { escalation_rate_jump: { window: 2h, baseline_window: 1h } }")
+        }
+        #expect(throws: ConfigurationError.self, "an overflowing duration is a problem, not a crash") {
+            try HandoffdConfiguration.parse(yaml: "processing: { idle_timeout: 999999999999999d }")
+        }
         #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "quality_gates: { latency_high: { threshold: 1 } }") }
     }
 }

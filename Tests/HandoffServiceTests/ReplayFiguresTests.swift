@@ -87,23 +87,25 @@ struct RepeatContactsTests {
     @Test("a customer back within the window is a repeat contact; after it, not")
     func window() {
         var contacts = RepeatContacts(window: 7 * 86_400_000, capacity: 100)
-        let first = contacts.started(customer: "a", at: start)
-        let threeDaysLater = contacts.started(customer: "a", at: start.adding(milliseconds: 3 * 86_400_000))
-        let eightDaysAfterThat = contacts.started(customer: "a", at: start.adding(milliseconds: 11 * 86_400_000))
-        let someoneElse = contacts.started(customer: "b", at: start.adding(milliseconds: 11 * 86_400_000))
+        let first = contacts.started(customer: "a", conversation: "a1", at: start)
+        let threeDaysLater = contacts.started(customer: "a", conversation: "a2", at: start.adding(milliseconds: 3 * 86_400_000))
+        let eightDaysAfterThat = contacts.started(customer: "a", conversation: "a3", at: start.adding(milliseconds: 11 * 86_400_000))
+        let someoneElse = contacts.started(customer: "b", conversation: "b1", at: start.adding(milliseconds: 11 * 86_400_000))
         #expect(!first)
         #expect(threeDaysLater)
         #expect(!eightDaysAfterThat, "8 days after the previous start")
         #expect(!someoneElse)
+        let sameConversationAgain = contacts.started(customer: "b", conversation: "b1", at: start.adding(milliseconds: 12 * 86_400_000))
+        #expect(!sameConversationAgain, "a re-delivered start is not a repeat contact")
     }
 
     @Test("memory stays bounded: old customers are forgotten first")
     func bounded() {
         var contacts = RepeatContacts(window: 3_600_000, capacity: 1000)
-        for index in 0..<5000 { _ = contacts.started(customer: "c\(index)", at: start.adding(milliseconds: Int64(index) * 1000)) }
+        for index in 0..<5000 { _ = contacts.started(customer: "c\(index)", conversation: "c\(index)", at: start.adding(milliseconds: Int64(index) * 1000)) }
         #expect(contacts.remembered <= 1000)
         // The most recent customers are still known.
-        let recent = contacts.started(customer: "c4999", at: start.adding(milliseconds: 5000 * 1000))
+        let recent = contacts.started(customer: "c4999", conversation: "c4999-again", at: start.adding(milliseconds: 5000 * 1000))
         #expect(recent)
     }
 

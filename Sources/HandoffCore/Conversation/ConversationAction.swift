@@ -4,6 +4,8 @@ public enum ConversationAction: Sendable, Equatable {
     case emit(OutputEvent)
     /// The event was valid but changed nothing (e.g. it named another handoff); say why in the log.
     case ignored(String)
+    /// The event was applied before (a re-delivery after a crash, or a frontend's retry): nothing to do, nothing to count.
+    case redelivered
 }
 
 /// An event the broker publishes, fully formed except for serialisation.

@@ -33,7 +33,7 @@ public struct ConversationMachine: Sendable {
     public mutating func handle(_ event: ConversationEvent, policy: EscalationPolicy, now: Timestamp) -> [ConversationAction] {
         precondition(event.conversationID == state.conversationID, "event routed to the wrong conversation")
         if state.recentEventIDs.contains(event.id) {
-            return [.ignored("event \(event.id) was already applied (re-delivery)")]
+            return [.redelivered]
         }
         state.recentEventIDs.append(event.id)
         if state.recentEventIDs.count > Self.eventIDHistory { state.recentEventIDs.removeFirst() }

@@ -28,6 +28,8 @@ public struct Engine: Sendable {
         public var agentStatus: AgentStatus?
         /// The decoded conversation event, when the record was one.
         public var event: ConversationEvent?
+        /// The event had been applied before: it changed nothing and must not be counted again.
+        public var isRedelivery = false
         public var conversationID: String? { event?.conversationID }
     }
 
@@ -61,6 +63,9 @@ public struct Engine: Sendable {
                     counters.outputsByType[output.type, default: 0] += 1
                 case .ignored(let reason):
                     result.ignored.append(reason)
+                case .redelivered:
+                    result.isRedelivery = true
+                    result.ignored.append("event \(event.id) was already applied (re-delivery)")
                 }
             }
             conversations[event.conversationID] = machine

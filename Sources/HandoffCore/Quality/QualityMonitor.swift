@@ -21,6 +21,7 @@ public struct QualityMonitor: Sendable {
     private var windows: [String: RollingRatio] = [:]
     private var baselines: [String: RollingRatio] = [:]
     private var firing: [String: Timestamp] = [:]
+    private var lastValue: [String: Double] = [:]
 
     public init(gates: [QualityGate] = QualityGate.defaults) {
         self.gates = gates.filter(\.enabled)
@@ -35,6 +36,8 @@ public struct QualityMonitor: Sendable {
 
     /// Adds what one processed record says to every gate's window.
     public mutating func observe(_ result: Engine.Result, at time: Timestamp) {
+        // A re-delivered event was counted the first time.
+        if result.isRedelivery { return }
         var samples: [(QualityGate.Signal, Double, Double)] = [(.deadLetterRate, 0, 1)]
         if result.outputs.contains(where: { $0.type == EventType.deadLetter }) { samples[0].1 = 1 }
         if let event = result.event {
@@ -63,12 +66,23 @@ public struct QualityMonitor: Sendable {
     public mutating func evaluate(at time: Timestamp) -> [Transition] {
         var transitions: [Transition] = []
         for gate in gates {
-            guard let totals = windows[gate.name]?.totals(at: time), totals.denominator >= Double(gate.minimumSamples) else { continue }
+            guard let totals = windows[gate.name]?.totals(at: time) else { continue }
+            if totals.denominator == 0, let since = firing[gate.name] {
+                // Nothing left to judge (no traffic): an alert must not stay open for good.
+                firing[gate.name] = nil
+                transitions.append(Transition(kind: .resolved, gate: gate.name, signal: gate.signal, value: lastValue[gate.name] ?? 0,
+                                              limit: gate.clear, baseline: nil, samples: 0, at: time, firedAt: since))
+                continue
+            }
+            guard totals.denominator >= Double(gate.minimumSamples) else { continue }
             let value = totals.numerator / totals.denominator
+            lastValue[gate.name] = value
             var baseline: Double?
             if let long = baselines[gate.name]?.totals(at: time) {
-                guard long.denominator > 0 else { continue }
-                baseline = long.numerator / long.denominator
+                // The baseline is the time before the current window, so a jump does not raise its own bar.
+                let before = (numerator: long.numerator - totals.numerator, denominator: long.denominator - totals.denominator)
+                guard before.denominator >= Double(gate.minimumSamples), before.numerator > 0 else { continue }
+                baseline = before.numerator / before.denominator
             }
             let fireLimit = baseline.map { $0 * gate.threshold } ?? gate.threshold
             let clearLimit = baseline.map { $0 * gate.clear } ?? gate.clear

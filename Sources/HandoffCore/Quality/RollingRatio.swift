@@ -4,6 +4,8 @@ public struct RollingRatio: Sendable, Equatable {
     public let window: Int64
     private let bucketWidth: Int64
     private var buckets: [Bucket]
+    /// The newest bucket seen: the window never moves back, so a clock stepping back loses nothing.
+    private var newestIndex: Int64 = .min
 
     struct Bucket: Sendable, Equatable {
         var index: Int64 = .min
@@ -19,7 +21,13 @@ public struct RollingRatio: Sendable, Equatable {
     }
 
     public mutating func add(numerator: Double, denominator: Double, at time: Timestamp) {
-        let index = time.millisecondsSinceEpoch / bucketWidth
+        var index = time.millisecondsSinceEpoch / bucketWidth
+        if newestIndex != .min && index <= newestIndex - Int64(buckets.count) {
+            // Older than the whole window (a clock step back, an event from long ago): count it in the
+            // oldest bucket still inside rather than overwrite a current one.
+            index = newestIndex - Int64(buckets.count) + 1
+        }
+        newestIndex = max(newestIndex, index)
         let slot = Int(((index % Int64(buckets.count)) + Int64(buckets.count)) % Int64(buckets.count))
         if buckets[slot].index != index { buckets[slot] = Bucket(index: index) }
         buckets[slot].numerator += numerator
@@ -28,7 +36,7 @@ public struct RollingRatio: Sendable, Equatable {
 
     /// The sums over the window ending at `now`.
     public func totals(at now: Timestamp) -> (numerator: Double, denominator: Double) {
-        let newest = now.millisecondsSinceEpoch / bucketWidth
+        let newest = max(now.millisecondsSinceEpoch / bucketWidth, newestIndex)
         let oldest = newest - Int64(buckets.count) + 1
         var numerator = 0.0
         var denominator = 0.0

@@ -76,7 +76,10 @@ final class ConfigReader {
         let units: [(String, Int64)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000)]
         for (unit, milliseconds) in units where trimmed.hasSuffix(unit) {
             let number = trimmed.dropLast(unit.count)
-            if let amount = Int64(number), amount >= 0 { return .milliseconds(amount * milliseconds) }
+            if let amount = Int64(number), amount >= 0 {
+                let (total, overflow) = amount.multipliedReportingOverflow(by: milliseconds)
+                return overflow ? nil : .milliseconds(total)
+            }
         }
         return nil
     }

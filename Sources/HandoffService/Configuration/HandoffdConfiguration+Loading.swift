@@ -179,19 +179,23 @@ extension HandoffdConfiguration {
             reader.double(members["clear"], "\(path).clear", into: &gate.clear, range: range)
             var window: Duration = .milliseconds(gate.window)
             reader.duration(members["window"], "\(path).window", into: &window)
+            if window < .seconds(60) { reader.problem(members["window"], "\(path).window", "must be at least 1m: a shorter window judges too few samples") }
             gate.window = window.milliseconds
             reader.int(members["minimum_samples"], "\(path).minimum_samples", into: &gate.minimumSamples, range: 1...1_000_000)
             if gate.baselineWindow != nil {
                 var baseline: Duration = .milliseconds(gate.baselineWindow!)
                 reader.duration(members["baseline_window"], "\(path).baseline_window", into: &baseline)
+                if baseline.milliseconds <= gate.window {
+                    reader.problem(members["baseline_window"] ?? value, "\(path).baseline_window", "must be longer than the window (\(gate.window / 60_000)m): the baseline is the time before it")
+                }
                 gate.baselineWindow = baseline.milliseconds
             } else if members["baseline_window"] != nil {
                 reader.problem(members["baseline_window"], "\(path).baseline_window", "only escalation_rate_jump compares with a baseline")
             }
             // Hysteresis: the clear limit must lie on the healthy side of the firing one.
-            let healthySide = gate.direction == .below ? gate.clear >= gate.threshold : gate.clear <= gate.threshold
+            let healthySide = gate.direction == .below ? gate.clear > gate.threshold : gate.clear < gate.threshold
             if !healthySide {
-                reader.problem(value, "\(path).clear", "must be \(gate.direction == .below ? "at least" : "at most") the threshold (\(gate.threshold)), or the alert would flap")
+                reader.problem(value, "\(path).clear", "must be \(gate.direction == .below ? "above" : "below") the threshold (\(gate.threshold)), or the alert would flap")
             }
             qualityGates[index] = gate
         }

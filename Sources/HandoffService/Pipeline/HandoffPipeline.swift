@@ -196,7 +196,10 @@ public final class HandoffPipeline: Service, Sendable {
                 let now = clock()
                 let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now)
                 quality.observe(result, at: now)
-                if case .started(let started)? = result.event?.payload, repeats.started(customer: started.customerID, at: now) { metrics.repeatContact() }
+                if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
+                   repeats.started(customer: started.customerID, conversation: event.conversationID, at: now) {
+                    metrics.repeatContact()
+                }
                 let elapsed = monotonic.now - started
                 metrics.record(result, conversation: result.conversationID.flatMap { engine.conversations[$0]?.state },
                                processingNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)

@@ -59,6 +59,8 @@ public final class PipelineMetrics: Sendable {
             counter("handoffd_records_total", [("outcome", "unknown_type")]).increment()
         } else if result.agentStatus != nil {
             counter("handoffd_records_total", [("outcome", "agent_status")]).increment()
+        } else if result.isRedelivery {
+            counter("handoffd_records_total", [("outcome", "redelivered")]).increment()
         } else if let event = result.event {
             let outcome = result.ignored.isEmpty ? "processed" : "ignored"
             counter("handoffd_records_total", [("outcome", outcome)]).increment()
@@ -132,7 +134,16 @@ public final class PipelineMetrics: Sendable {
         counter("handoffd_outputs_dead_lettered_total").increment()
     }
 
+    private let lagReported = Mutex<Set<Int32>>([])
+
     func lag(_ lags: [TopicPartition: Int64]) {
+        let current = Set(lags.keys.map(\.partition))
+        // A partition that moved to another instance reports 0 here, or the fleet's sum would count it twice.
+        let gone = lagReported.withLock { reported in
+            defer { reported = current }
+            return reported.subtracting(current)
+        }
+        for partition in gone { gauge("handoffd_consumer_lag_records", [("partition", String(partition))]).record(0) }
         for (partition, lag) in lags {
             gauge("handoffd_consumer_lag_records", [("partition", String(partition.partition))]).record(lag)
         }

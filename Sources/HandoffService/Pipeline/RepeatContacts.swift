@@ -9,7 +9,7 @@ public import HandoffCore
 public struct RepeatContacts: Sendable {
     public let window: Int64
     public let capacity: Int
-    private var lastStart: [String: Timestamp] = [:]
+    private var lastStart: [String: (time: Timestamp, conversation: String)] = [:]
 
     /// - Parameters:
     ///   - window: milliseconds.
@@ -20,20 +20,23 @@ public struct RepeatContacts: Sendable {
 
     public var remembered: Int { lastStart.count }
 
-    /// Notes a conversation start; true when the same customer started one within the window before.
-    public mutating func started(customer: String, at time: Timestamp) -> Bool {
+    /// Notes a conversation start; true when the same customer started another conversation within the window before.
+    public mutating func started(customer: String, conversation: String, at time: Timestamp) -> Bool {
         let previous = lastStart[customer]
+        // The same conversation again (a re-delivery, or its partition coming back) is not a new contact.
+        if previous?.conversation == conversation { return false }
         if previous == nil && lastStart.count >= capacity { evict(now: time) }
-        lastStart[customer] = time
+        lastStart[customer] = (time, conversation)
         guard let previous else { return false }
-        return time.milliseconds(since: previous) <= window
+        return time.milliseconds(since: previous.time) <= window
     }
 
     private mutating func evict(now: Timestamp) {
-        lastStart = lastStart.filter { now.milliseconds(since: $0.value) <= window }
-        // Still full: drop the longest-unseen tenth at once, so eviction stays rare.
-        if lastStart.count >= capacity {
-            let keep = lastStart.sorted { $0.value > $1.value }.prefix(capacity - max(1, capacity / 10))
+        lastStart = lastStart.filter { now.milliseconds(since: $0.value.time) <= window }
+        // Still nearly full: drop the longest-unseen tenth at once, so eviction stays rare (never a
+        // rebuild of the whole table for every few new customers).
+        if lastStart.count >= capacity - capacity / 10 {
+            let keep = lastStart.sorted { $0.value.time > $1.value.time }.prefix(capacity - max(1, capacity / 10))
             lastStart = Dictionary(uniqueKeysWithValues: keep.map { ($0.key, $0.value) })
         }
     }

@@ -66,6 +66,7 @@ struct ReplayFigureCollector {
     }
 
     mutating func record(_ result: Engine.Result) {
+        if result.isRedelivery { return }
         if result.unknownType != nil { figures.unknownTypes += 1 }
         if let event = result.event {
             let conversation = event.conversationID
@@ -74,7 +75,7 @@ struct ReplayFigureCollector {
             case .started(let start):
                 figures.conversationsStarted += 1
                 started[conversation] = event.time
-                if repeats.started(customer: start.customerID, at: event.time) { figures.repeatContacts += 1 }
+                if repeats.started(customer: start.customerID, conversation: conversation, at: event.time) { figures.repeatContacts += 1 }
             case .ended(let resolved, let csat):
                 figures.conversationsEnded += 1
                 if resolved { figures.endedResolved += 1 }
