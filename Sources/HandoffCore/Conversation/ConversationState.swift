@@ -37,6 +37,8 @@ public struct ConversationState: Sendable, Equatable {
     public var firstSignalAt: Timestamp?
     /// Ids of the most recent input events, to recognise re-deliveries.
     public var recentEventIDs: [String] = []
+    /// The input offset of the last record applied (partition-local), so a re-read record changes nothing.
+    public var lastOffset: Int64?
 
     public init(conversationID: String) {
         self.conversationID = conversationID

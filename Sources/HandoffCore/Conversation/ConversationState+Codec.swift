@@ -1,0 +1,216 @@
+// MARK: - The durable form of a conversation's state (the changelog's record value)
+
+/// Why a stored state could not be read back.
+public struct StateDecodingError: Error, Sendable, CustomStringConvertible {
+    public var field: String
+    public var description: String { "conversation state: field '\(field)' is missing or has the wrong type" }
+}
+
+private struct Reader {
+    let value: JSONValue
+    let path: String
+
+    func member(_ key: String) -> JSONValue? { value[key].flatMap { $0 == .null ? nil : $0 } }
+    func string(_ key: String) throws(StateDecodingError) -> String {
+        guard let text = member(key)?.stringValue else { throw StateDecodingError(field: path + key) }
+        return text
+    }
+    func optionalString(_ key: String) -> String? { member(key)?.stringValue }
+    func int(_ key: String) throws(StateDecodingError) -> Int {
+        guard let number = member(key)?.intValue else { throw StateDecodingError(field: path + key) }
+        return number
+    }
+    func double(_ key: String) throws(StateDecodingError) -> Double {
+        guard let number = member(key)?.numberValue else { throw StateDecodingError(field: path + key) }
+        return number
+    }
+    func bool(_ key: String) throws(StateDecodingError) -> Bool {
+        guard case .bool(let flag)? = member(key) else { throw StateDecodingError(field: path + key) }
+        return flag
+    }
+    func time(_ key: String) throws(StateDecodingError) -> Timestamp {
+        Timestamp(millisecondsSinceEpoch: Int64(try int(key)))
+    }
+    func optionalTime(_ key: String) -> Timestamp? { member(key)?.intValue.map { Timestamp(millisecondsSinceEpoch: Int64($0)) } }
+    func array(_ key: String) throws(StateDecodingError) -> [JSONValue] {
+        guard let elements = member(key)?.arrayValue else { throw StateDecodingError(field: path + key) }
+        return elements
+    }
+    func strings(_ key: String) throws(StateDecodingError) -> [String] {
+        try array(key).map { element throws(StateDecodingError) in
+            guard let text = element.stringValue else { throw StateDecodingError(field: path + key) }
+            return text
+        }
+    }
+    func object(_ key: String) throws(StateDecodingError) -> Reader {
+        guard case .object? = member(key) else { throw StateDecodingError(field: path + key) }
+        return Reader(value: member(key)!, path: path + key + ".")
+    }
+}
+
+private func time(_ timestamp: Timestamp) -> JSONValue { .number(Double(timestamp.millisecondsSinceEpoch)) }
+private func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
+private func optional(_ timestamp: Timestamp?) -> JSONValue { timestamp.map(time) ?? .null }
+
+extension ConversationState {
+    /// Format version of the stored state; a reader refuses versions it does not know.
+    public static let storageVersion = 1
+
+    public var storageJSON: JSONValue {
+        .object([
+            "v": .number(Double(Self.storageVersion)),
+            "conversation_id": .string(conversationID),
+            "customer_id": optional(customerID),
+            "channel": optional(channel),
+            "locale": optional(locale),
+            "customer_tier": optional(customerTier),
+            "started_at": optional(startedAt),
+            "last_event_at": optional(lastEventAt),
+            "last_offset": lastOffset.map { .number(Double($0)) } ?? .null,
+            "ended": .bool(ended),
+            "transcript": .array(transcript.map { entry in
+                .object(["id": .string(entry.messageID), "role": .string(entry.role.rawValue), "text": .string(entry.text), "time": time(entry.time)])
+            }),
+            "replies": .array(replies.map { reply in
+                .object([
+                    "id": .string(reply.messageID), "outcome": .string(reply.outcome.rawValue),
+                    "causes": .array(reply.failureCauses.map(JSONValue.string)), "grounded": .bool(reply.grounded),
+                    "confidence": reply.confidence.map(JSONValue.number) ?? .null,
+                    "cannot_help": .bool(reply.cues.cannotHelp), "clarifying": .bool(reply.cues.isClarifyingQuestion),
+                    "length": .number(Double(reply.cues.length)), "stems": .array(reply.stems.sorted().map(JSONValue.string)),
+                    "similarity": .number(reply.similarityToPrevious),
+                ])
+            }),
+            "low_confidence_run": .number(Double(consecutiveLowConfidence)),
+            "recent_frustration": .array(recentFrustration.map(JSONValue.number)),
+            "insult": .bool(insultThisCycle),
+            "thanked": .bool(lastCustomerThanked),
+            "goal": optional(goal),
+            "key_facts": .array(keyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "id": .string($0.messageID)]) }),
+            "topics": .object(topics.byCategory.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .number($1.value) }),
+            "topic_evidence": .object(topics.evidence.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .array($1.value.map(JSONValue.string)) }),
+            "recent_stems": .array(recentCustomerStems.map { .array($0.sorted().map(JSONValue.string)) }),
+            "last_customer_message": optional(lastCustomerMessageID),
+            "offers_made": .number(Double(offersMade)),
+            "offered_this_cycle": .bool(offeredThisCycle),
+            "handoff": handoff?.json ?? .null,
+            "first_signal_at": optional(firstSignalAt),
+            "recent_event_ids": .array(recentEventIDs.map(JSONValue.string)),
+        ])
+    }
+
+    /// Reads a state written by ``storageJSON``.
+    public init(storageJSON json: JSONValue) throws(StateDecodingError) {
+        let reader = Reader(value: json, path: "")
+        guard try reader.int("v") == Self.storageVersion else { throw StateDecodingError(field: "v") }
+        self.init(conversationID: try reader.string("conversation_id"))
+        customerID = reader.optionalString("customer_id")
+        channel = reader.optionalString("channel")
+        locale = reader.optionalString("locale")
+        customerTier = reader.optionalString("customer_tier")
+        startedAt = reader.optionalTime("started_at")
+        lastEventAt = reader.optionalTime("last_event_at")
+        lastOffset = reader.member("last_offset")?.intValue.map(Int64.init)
+        ended = try reader.bool("ended")
+        transcript = try reader.array("transcript").map { element throws(StateDecodingError) in
+            let entry = Reader(value: element, path: "transcript.")
+            guard let role = TranscriptEntry.Role(rawValue: try entry.string("role")) else { throw StateDecodingError(field: "transcript.role") }
+            return TranscriptEntry(messageID: try entry.string("id"), role: role, text: try entry.string("text"), time: try entry.time("time"))
+        }
+        replies = try reader.array("replies").map { element throws(StateDecodingError) in
+            let reply = Reader(value: element, path: "replies.")
+            guard let outcome = BotReply.Outcome(rawValue: try reply.string("outcome")) else { throw StateDecodingError(field: "replies.outcome") }
+            return BotReply(
+                messageID: try reply.string("id"), outcome: outcome, failureCauses: try reply.strings("causes"), grounded: try reply.bool("grounded"),
+                confidence: reply.member("confidence")?.numberValue,
+                cues: BotReplyCues(cannotHelp: try reply.bool("cannot_help"), isClarifyingQuestion: try reply.bool("clarifying"), length: try reply.int("length")),
+                stems: Set(try reply.strings("stems")), similarityToPrevious: try reply.double("similarity")
+            )
+        }
+        consecutiveLowConfidence = try reader.int("low_confidence_run")
+        recentFrustration = try reader.array("recent_frustration").compactMap(\.numberValue)
+        insultThisCycle = try reader.bool("insult")
+        lastCustomerThanked = try reader.bool("thanked")
+        goal = reader.optionalString("goal")
+        keyFacts = try reader.array("key_facts").map { element throws(StateDecodingError) in
+            let fact = Reader(value: element, path: "key_facts.")
+            guard let kind = Summary.KeyFact.Kind(rawValue: try fact.string("kind")) else { throw StateDecodingError(field: "key_facts.kind") }
+            return Summary.KeyFact(kind: kind, value: try fact.string("value"), messageID: try fact.string("id"))
+        }
+        if case .object(let scores)? = reader.member("topics") {
+            for (name, value) in scores { if let category = Category(rawValue: name), let score = value.numberValue { topics.byCategory[category] = score } }
+        }
+        if case .object(let evidence)? = reader.member("topic_evidence") {
+            for (name, value) in evidence {
+                if let category = Category(rawValue: name) { topics.evidence[category] = (value.arrayValue ?? []).compactMap(\.stringValue) }
+            }
+        }
+        recentCustomerStems = try reader.array("recent_stems").map { Set(($0.arrayValue ?? []).compactMap(\.stringValue)) }
+        lastCustomerMessageID = reader.optionalString("last_customer_message")
+        offersMade = try reader.int("offers_made")
+        offeredThisCycle = try reader.bool("offered_this_cycle")
+        if let handoffJSON = reader.member("handoff") { handoff = try Handoff(json: handoffJSON) }
+        firstSignalAt = reader.optionalTime("first_signal_at")
+        recentEventIDs = try reader.strings("recent_event_ids")
+    }
+}
+
+extension Handoff {
+    /// Reads a handoff snapshot as written by ``json``.
+    public init(json: JSONValue) throws(StateDecodingError) {
+        let reader = Reader(value: json, path: "handoff.")
+        func parseTime(_ key: String) throws(StateDecodingError) -> Timestamp {
+            guard let time = Timestamp(rfc3339: try reader.string(key)) else { throw StateDecodingError(field: "handoff." + key) }
+            return time
+        }
+        guard let status = Status(rawValue: try reader.string("status")) else { throw StateDecodingError(field: "handoff.status") }
+        guard let category = Category(rawValue: try reader.string("category")) else { throw StateDecodingError(field: "handoff.category") }
+        let summary = try reader.object("summary")
+        guard let sentiment = Summary.Sentiment(rawValue: try summary.string("sentiment")) else { throw StateDecodingError(field: "handoff.summary.sentiment") }
+        self.init(
+            id: try reader.string("handoff_id"),
+            revision: try reader.int("revision"),
+            conversationID: try reader.string("conversation_id"),
+            customerID: try reader.string("customer_id"),
+            customerTier: reader.optionalString("customer_tier"),
+            status: status,
+            queue: try reader.string("queue"),
+            category: category,
+            language: try reader.string("language"),
+            priority: try reader.int("priority"),
+            reasons: try reader.array("reasons").map { element throws(StateDecodingError) in
+                let reason = Reader(value: element, path: "handoff.reasons.")
+                guard let code = EscalationReason.Code(rawValue: try reason.string("code")) else { throw StateDecodingError(field: "handoff.reasons.code") }
+                var signals: [String: Double] = [:]
+                if case .object(let members)? = reason.member("signals") { for (key, value) in members { signals[key] = value.numberValue } }
+                return EscalationReason(code: code, detail: try reason.string("detail"), evidence: try reason.strings("evidence"), signals: signals)
+            },
+            summary: Summary(
+                source: try summary.string("source"), goal: try summary.string("goal"), issue: try summary.string("issue"),
+                botAnswers: try summary.array("bot_answers").map { element throws(StateDecodingError) in
+                    let answer = Reader(value: element, path: "handoff.summary.bot_answers.")
+                    return Summary.BotAnswer(messageID: try answer.string("message_id"), text: try answer.string("text"))
+                },
+                escalationReason: try summary.string("escalation_reason"), sentiment: sentiment,
+                keyFacts: try summary.array("key_facts").map { element throws(StateDecodingError) in
+                    let fact = Reader(value: element, path: "handoff.summary.key_facts.")
+                    guard let kind = Summary.KeyFact.Kind(rawValue: try fact.string("kind")) else { throw StateDecodingError(field: "handoff.summary.key_facts.kind") }
+                    return Summary.KeyFact(kind: kind, value: try fact.string("value"), messageID: try fact.string("message_id"))
+                },
+                language: try summary.string("language")
+            ),
+            transcript: try reader.array("transcript").map { element throws(StateDecodingError) in
+                let entry = Reader(value: element, path: "handoff.transcript.")
+                guard let role = TranscriptEntry.Role(rawValue: try entry.string("role")),
+                      let time = Timestamp(rfc3339: try entry.string("time")) else { throw StateDecodingError(field: "handoff.transcript") }
+                return TranscriptEntry(messageID: try entry.string("message_id"), role: role, text: try entry.string("text"), time: time)
+            },
+            agentID: reader.optionalString("agent_id"),
+            detectedAt: try parseTime("detected_at"),
+            createdAt: try parseTime("created_at"),
+            updatedAt: try parseTime("updated_at"),
+            policyVersion: try reader.string("policy_version"),
+            triggerEventID: try reader.string("trigger_event_id")
+        )
+    }
+}
