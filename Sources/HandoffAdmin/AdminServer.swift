@@ -76,6 +76,7 @@ public enum AdminServer {
     public static func readiness(_ health: HandoffPipeline.Health) -> (Bool, String) {
         if health.stopped { return (false, "stopped") }
         guard health.partitionsAssigned > 0 else { return (false, "not ready: no partitions assigned yet") }
+        if health.restoring { return (false, "not ready: restoring conversation state") }
         return (true, "ready: \(health.partitionsAssigned) partitions assigned")
     }
 }

@@ -18,6 +18,8 @@ public final class KafkaConsumer: Sendable {
         case group(topics: [String])
         /// Read every partition of these topics from the beginning, outside any group, never committing.
         case readAll(topics: [String])
+        /// Read these partitions from the beginning, outside any group, never committing.
+        case readPartitions([TopicPartition])
     }
 
     private let handle: KafkaHandle
@@ -61,7 +63,7 @@ public final class KafkaConsumer: Sendable {
             // commits what was stored.
             if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
             if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
-        case .readAll:
+        case .readAll, .readPartitions:
             isGroup = false
             ownRebalance = nil
             configuration["enable.auto.commit"] = "false"
@@ -93,6 +95,14 @@ public final class KafkaConsumer: Sendable {
             guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError.from(result) }
         case .readAll(let topics):
             try assignAll(topics: topics)
+        case .readPartitions(let partitions):
+            let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for partition in partitions {
+                rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            }
+            let result = rd_kafka_assign(handle.rk, list)
+            guard result == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError.from(result) }
         }
         let pointer = handle.pointer
         poller.withLock { $0 = PollThread(name: "kafka-consumer-poll") { [weak self] in self?.pollOnce(pointer) } }
@@ -313,6 +323,45 @@ public final class KafkaConsumer: Sendable {
             lags[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = max(0, high - element.offset)
         }
         return lags
+    }
+
+    /// Every record of the given partitions, from the beginning to their end as the broker reports it
+    /// when the call starts (a restore: later records keep arriving elsewhere).
+    /// - Throws: when the end cannot be learnt or is not reached within `timeout`.
+    public static func readToEnd(configuration: KafkaConfiguration, partitions: [TopicPartition], logger: Logger,
+                                 timeout: Duration = .seconds(60)) async throws(KafkaError) -> [KafkaMessage] {
+        guard !partitions.isEmpty else { return [] }
+        let consumer = try KafkaConsumer(configuration: configuration, mode: .readPartitions(partitions), logger: logger, bufferLimit: 50_000)
+        let pointer = consumer.handle.pointer
+        var ends: [TopicPartition: Int64] = [:]
+        for partition in partitions {
+            let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
+            let (code, low, high) = await BlockingCall.run { () -> (Int32, Int64, Int64) in
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let code = rd_kafka_query_watermark_offsets(pointer.raw, partition.topic, partition.partition, &low, &high, milliseconds)
+                return (code.rawValue, low, high)
+            }
+            guard code == 0 else {
+                await consumer.close()
+                throw KafkaError.from(rd_kafka_resp_err_t(rawValue: code))
+            }
+            if high > low { ends[partition] = high }
+        }
+        var records: [KafkaMessage] = []
+        let deadline = ContinuousClock.now + timeout
+        while !ends.isEmpty {
+            guard ContinuousClock.now < deadline else {
+                await consumer.close()
+                throw KafkaError(code: .librdkafka, message: "reading \(ends.keys.map(\.description).sorted().joined(separator: ", ")) to the end took longer than \(timeout)", isRetriable: true)
+            }
+            for message in await consumer.nextBatch(maximum: 10_000, timeout: .milliseconds(200)) ?? [] {
+                records.append(message)
+                if let end = ends[message.topicPartition], message.offset + 1 >= end { ends[message.topicPartition] = nil }
+            }
+        }
+        await consumer.close()
+        return records
     }
 
     /// Messages waiting in the buffer.

@@ -31,11 +31,13 @@ public final class KafkaProducer: Sendable {
     /// Enqueues one message. Waits (off the cooperative pool's critical path: it sleeps with
     /// `Task.sleep`) while librdkafka's queue is full.
     /// - Parameters:
+    ///   - value: nil produces a tombstone (a null value: deletes the key from a compacted topic).
+    ///   - partition: an explicit partition (co-partitioned topics); nil lets the key decide.
     ///   - token: returned to `onDelivery`; must not be 0.
-    public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])] = [], token: UInt64) async throws(KafkaError) {
+    public func send(topic: String, partition: Int32? = nil, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8])] = [], token: UInt64) async throws(KafkaError) {
         precondition(token != 0, "delivery token 0 is reserved")
         while true {
-            let result = enqueue(topic: topic, key: key, value: value, headers: headers, token: token)
+            let result = enqueue(topic: topic, partition: partition ?? RD_KAFKA_PARTITION_UA, key: key, value: value, headers: headers, token: token)
             if result == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if result == RD_KAFKA_RESP_ERR__QUEUE_FULL {
                 do { try await Task.sleep(for: .milliseconds(5)) } catch { throw KafkaError(code: .shutdown, message: "cancelled while the producer queue was full") }
@@ -46,7 +48,7 @@ public final class KafkaProducer: Sendable {
         }
     }
 
-    private func enqueue(topic: String, key: [UInt8]?, value: [UInt8], headers: [(String, [UInt8])], token: UInt64) -> rd_kafka_resp_err_t {
+    private func enqueue(topic: String, partition: Int32, key: [UInt8]?, value: [UInt8]?, headers: [(String, [UInt8])], token: UInt64) -> rd_kafka_resp_err_t {
         var headerList: OpaquePointer?
         if !headers.isEmpty {
             headerList = rd_kafka_headers_new(headers.count)
@@ -57,15 +59,15 @@ public final class KafkaProducer: Sendable {
             }
         }
         let opaque = UnsafeMutableRawPointer(bitPattern: UInt(token))
-        let result = value.withUnsafeBytes { valueBuffer in
+        func produce(_ valuePointer: UnsafeRawPointer?, _ valueCount: Int) -> rd_kafka_resp_err_t {
             if let key {
                 return key.withUnsafeBytes { keyBuffer in
-                    handoffd_produce(handle.rk, topic, RD_KAFKA_PARTITION_UA, keyBuffer.baseAddress, keyBuffer.count,
-                                     valueBuffer.baseAddress, valueBuffer.count, headerList, opaque)
+                    handoffd_produce(handle.rk, topic, partition, keyBuffer.baseAddress, keyBuffer.count, valuePointer, valueCount, headerList, opaque)
                 }
             }
-            return handoffd_produce(handle.rk, topic, RD_KAFKA_PARTITION_UA, nil, 0, valueBuffer.baseAddress, valueBuffer.count, headerList, opaque)
+            return handoffd_produce(handle.rk, topic, partition, nil, 0, valuePointer, valueCount, headerList, opaque)
         }
+        let result = value.map { bytes in bytes.withUnsafeBytes { produce($0.baseAddress, $0.count) } } ?? produce(nil, 0)
         if result != RD_KAFKA_RESP_ERR_NO_ERROR, let headerList { rd_kafka_headers_destroy(headerList) }
         return result
     }

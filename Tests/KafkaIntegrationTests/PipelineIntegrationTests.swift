@@ -231,3 +231,64 @@ struct UndeliverableOutputTests {
         await reader.close()
     }
 }
+
+@Suite("Durable conversation state on the mock cluster", .serialized)
+struct ChangelogTests {
+    /// A conversation whose third unsuccessful reply arrives after a restart.
+    func lines(_ conversation: String) -> (before: [String], after: [String]) {
+        func event(_ n: Int, _ type: String, _ data: String) -> String {
+            #"{"specversion":"1.0","id":"\#(conversation)-e\#(n)","source":"s","type":"\#(type)","time":"2026-11-26T10:0\#(n):00Z","subject":"\#(conversation)","data":{"conversation_id":"\#(conversation)"\#(data)}}"#
+        }
+        let before = [
+            event(0, EventType.conversationStarted, ##","customer_id":"x","channel":"web","locale":"en""##),
+            event(1, EventType.customerMessage, ##","message_id":"m1","text":"where is my parcel""##),
+            event(2, EventType.botMessage, ##","message_id":"m2","text":"Parcels take 3 to 5 days.","sources":["kb"],"confidence":0.9"##),
+            event(3, EventType.feedback, ##","message_id":"m2","helpful":false"##),
+            event(4, EventType.botMessage, ##","message_id":"m4","text":"You can follow the tracking link.","sources":["kb"],"confidence":0.9"##),
+            event(5, EventType.feedback, ##","message_id":"m4","helpful":false"##),
+        ]
+        let after = [
+            event(6, EventType.botMessage, ##","message_id":"m6","text":"Deliveries can be slower in winter.","sources":["kb"],"confidence":0.9"##),
+            event(7, EventType.feedback, ##","message_id":"m6","helpful":false"##),
+        ]
+        return (before, after)
+    }
+
+    func run(changelog: Bool) async throws -> (handedOff: Bool, evidence: Int, restoredLogged: Bool) {
+        let kafka = try MockKafka(partitions: 2)
+        try kafka.cluster.createTopic(HandoffdConfiguration.Topics().changelog, partitions: 2)
+        var configuration = HandoffdConfiguration()
+        configuration.processing.changelog = changelog
+        let group = "g-changelog-\(changelog)"
+        let reader = try kafka.reader()
+        let script = lines("conv-durable")
+        let first = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: group), logger: kafka.logger)
+        try await running([first], logger: kafka.logger) {
+            try await kafka.publish(lines: script.before)
+            #expect(await reader.wait { events in events.contains { $0["type"]?.stringValue == EventType.escalationOffered } }, "offered after two failures")
+        }
+        // A new instance takes over the partitions: only what the changelog kept is known.
+        let second = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: group), logger: kafka.logger)
+        let handedOff = try await running([second], logger: kafka.logger) {
+            try await kafka.publish(lines: script.after)
+            return await reader.wait(timeout: .seconds(changelog ? 60 : 10)) { events in events.contains { $0["type"]?.stringValue == EventType.handoffCreated } }
+        }
+        let handoff = reader.events(ofType: EventType.handoffCreated).first?["data"]
+        let evidence = handoff?["reasons"]?.arrayValue?.first { $0["code"]?.stringValue == "repeated_failures" }?["evidence"]?.arrayValue?.count ?? 0
+        await reader.close()
+        return (handedOff, evidence, second.healthSnapshot.restoring == false)
+    }
+
+    @Test("with the changelog, a conversation's third unsuccessful reply after a restart hands over, as without a restart")
+    func survivesRestart() async throws {
+        let outcome = try await run(changelog: true)
+        #expect(outcome.handedOff)
+        #expect(outcome.evidence == 3, "all three unsuccessful replies are the evidence")
+    }
+
+    @Test("without it, the new instance starts the count afresh (the test can tell the difference)")
+    func forgetsWithout() async throws {
+        let outcome = try await run(changelog: false)
+        #expect(!outcome.handedOff)
+    }
+}

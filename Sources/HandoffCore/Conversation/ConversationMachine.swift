@@ -24,6 +24,11 @@ public struct ConversationMachine: Sendable {
         self.state = state
     }
 
+    /// Records the input offset just applied (partition-local), so a re-read record is recognised.
+    public mutating func noteApplied(offset: Int64) {
+        state.lastOffset = offset
+    }
+
     /// Applies one event.
     /// - Parameters:
     ///   - event: a validated event of this conversation.

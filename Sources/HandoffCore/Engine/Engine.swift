@@ -11,6 +11,10 @@ public struct Engine: Sendable {
     public private(set) var counters = Counters()
     /// The latest event time seen: replay's virtual clock.
     public private(set) var latestEventTime: Timestamp?
+    /// Conversations changed since ``takeChanges()`` (their state must go to the changelog), and
+    /// those forgotten (a tombstone must).
+    private var touched: Set<String> = []
+    private var forgotten: Set<String> = []
 
     public init(policy: EscalationPolicy, limits: DecodingLimits = DecodingLimits(), deadLetterMaxBytes: Int = 64 * 1024, idleTimeout: Int64 = 24 * 3_600_000) {
         self.policy = policy
@@ -56,7 +60,17 @@ public struct Engine: Sendable {
             let time = now ?? latestEventTime!
             result.event = event
             var machine = conversations.removeValue(forKey: event.conversationID) ?? ConversationMachine(conversationID: event.conversationID)
-            for action in machine.handle(event, policy: policy, now: time) {
+            // A record read again after a restart or rebalance, already reflected in restored state.
+            if let last = machine.state.lastOffset, origin.offset <= last {
+                result.isRedelivery = true
+                result.ignored.append("record at offset \(origin.offset) was already applied (state restored up to \(last))")
+                conversations[event.conversationID] = machine
+                return result
+            }
+            touched.insert(event.conversationID)
+            let actions = machine.handle(event, policy: policy, now: time)
+            machine.noteApplied(offset: origin.offset)
+            for action in actions {
                 switch action {
                 case .emit(let output):
                     result.outputs.append(output)
@@ -78,11 +92,28 @@ public struct Engine: Sendable {
     @discardableResult
     public mutating func evictIdle(now: Timestamp) -> Int {
         let before = conversations.count
-        conversations = conversations.filter { _, machine in
+        conversations = conversations.filter { id, machine in
             guard let last = machine.state.lastEventAt else { return true }
-            return machine.state.botPaused || now.milliseconds(since: last) < idleTimeout
+            let keep = machine.state.botPaused || now.milliseconds(since: last) < idleTimeout
+            if !keep { forgotten.insert(id) }
+            return keep
         }
         return before - conversations.count
+    }
+
+    /// The conversations changed since the last call (with their state) and those forgotten: what the
+    /// changelog must record.
+    public mutating func takeChanges() -> (changed: [ConversationState], forgotten: [String]) {
+        defer {
+            touched.removeAll(keepingCapacity: true)
+            forgotten.removeAll(keepingCapacity: true)
+        }
+        return (touched.compactMap { conversations[$0]?.state }, Array(forgotten.subtracting(touched)))
+    }
+
+    /// Puts restored state in place (a partition assigned to this instance, read from the changelog).
+    public mutating func restore(_ states: [ConversationState]) {
+        for state in states { conversations[state.conversationID] = ConversationMachine(state: state) }
     }
 
     /// Drops the state of conversations that another instance owns now.

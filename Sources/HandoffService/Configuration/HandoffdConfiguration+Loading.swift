@@ -60,14 +60,15 @@ extension HandoffdConfiguration {
         reader.string(top["policy_version"], "policy_version", into: &policy.version)
         reader.string(top["instance"], "instance", into: &instance)
 
-        let topicNodes = reader.mapping(top["topics"], "topics", allowed: ["conversations", "agents", "handoffs", "directives", "deadletter", "alerts"])
+        let topicNodes = reader.mapping(top["topics"], "topics", allowed: ["conversations", "agents", "handoffs", "directives", "deadletter", "alerts", "changelog"])
         reader.string(topicNodes["alerts"], "topics.alerts", into: &topics.alerts)
+        reader.string(topicNodes["changelog"], "topics.changelog", into: &topics.changelog)
         reader.string(topicNodes["conversations"], "topics.conversations", into: &topics.conversations)
         reader.string(topicNodes["agents"], "topics.agents", into: &topics.agents)
         reader.string(topicNodes["handoffs"], "topics.handoffs", into: &topics.handoffs)
         reader.string(topicNodes["directives"], "topics.directives", into: &topics.directives)
         reader.string(topicNodes["deadletter"], "topics.deadletter", into: &topics.deadLetter)
-        let names = [topics.conversations, topics.agents, topics.handoffs, topics.directives, topics.deadLetter, topics.alerts]
+        let names = [topics.conversations, topics.agents, topics.handoffs, topics.directives, topics.deadLetter, topics.alerts, topics.changelog]
         if Set(names).count != names.count {
             reader.problem(top["topics"], "topics", "every topic needs its own name; got \(names.joined(separator: ", "))")
         }
@@ -88,7 +89,8 @@ extension HandoffdConfiguration {
         reader.int(limitNodes["dead_letter_max_bytes"], "limits.dead_letter_max_bytes", into: &deadLetterMaxBytes, range: 0...(16 << 20))
 
         let processingNodes = reader.mapping(top["processing"], "processing", allowed: ["buffer_limit", "max_in_flight", "idle_timeout", "shutdown_timeout",
-                                                                                     "repeat_contact_window", "repeat_contact_capacity"])
+                                                                                     "repeat_contact_window", "repeat_contact_capacity", "changelog"])
+        reader.bool(processingNodes["changelog"], "processing.changelog", into: &processing.changelog)
         reader.duration(processingNodes["repeat_contact_window"], "processing.repeat_contact_window", into: &processing.repeatContactWindow)
         reader.int(processingNodes["repeat_contact_capacity"], "processing.repeat_contact_capacity", into: &processing.repeatContactCapacity, range: 1...100_000_000)
         reader.int(processingNodes["buffer_limit"], "processing.buffer_limit", into: &processing.bufferLimit, range: 1...10_000_000)

@@ -31,6 +31,8 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var directives = "support.directives"
         public var deadLetter = "support.deadletter"
         public var alerts = "support.alerts"
+        /// Conversation state, compacted, co-partitioned with `conversations` (same partition count).
+        public var changelog = "support.conversation-state"
         public init() {}
 
         public func name(for channel: OutputEvent.Channel) -> String {
@@ -56,6 +58,9 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var repeatContactWindow: Duration = .seconds(7 * 86_400)
         /// Customers remembered for repeat contacts, at most. Default 1 000 000 (about 100 MB).
         public var repeatContactCapacity = 1_000_000
+        /// Write each changed conversation's state to `topics.changelog` and restore it on assignment,
+        /// so a restart or rebalance forgets nothing. Default off until the topic exists (see docs/operations.md).
+        public var changelog = false
         public init() {}
     }
 

@@ -28,6 +28,8 @@ public final class HandoffPipeline: Service, Sendable {
         public var pollHeartbeat: ContinuousClock.Instant?
         public var partitionsAssigned = 0
         public var stopped = false
+        /// Reading conversation state back from the changelog: not ready until done.
+        public var restoring = false
         public init() {}
     }
 
@@ -159,6 +161,7 @@ public final class HandoffPipeline: Service, Sendable {
         var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var ownerOf: [String: TopicPartition] = [:]
+        var previouslyOwned: Set<TopicPartition> = []
         let monotonic = ContinuousClock()
         var quality = QualityMonitor(gates: configuration.qualityGates)
         var repeats = RepeatContacts(window: configuration.processing.repeatContactWindow.milliseconds, capacity: configuration.processing.repeatContactCapacity)
@@ -186,7 +189,18 @@ public final class HandoffPipeline: Service, Sendable {
                 seenGeneration = generation
                 engine.forget { ownerOf[$0].map { !owned.contains($0) } ?? false }
                 ownerOf = ownerOf.filter { owned.contains($0.value) }
+                // Partitions new to this instance: their state comes back from the changelog before
+                // any of their records is processed.
+                let added = owned.subtracting(previouslyOwned)
+                previouslyOwned = owned
+                if configuration.processing.changelog && !added.isEmpty {
+                    try await restore(added, into: &engine, ownerOf: &ownerOf, configuration: configuration)
+                }
             }
+            // Records are finished only after the batch's changelog writes are queued under them, so an
+            // offset is committed only once the state it produced is stored.
+            var held: [(TopicPartition, Int64)] = []
+            var lastRecordOf: [String: (TopicPartition, Int64)] = [:]
             for message in batch {
                 let partition = message.topicPartition
                 if consumer.isRevoked(partition) { continue }
@@ -237,22 +251,26 @@ public final class HandoffPipeline: Service, Sendable {
                     statistics.deadLetters += result.outputs.filter { $0.channel == .deadLetter }.count
                     if result.unknownType != nil { statistics.unknownTypes += 1 }
                 }
-                tracker.finish(partition, message.offset)
+                held.append((partition, message.offset))
+                if let conversation = result.conversationID { lastRecordOf[conversation] = (partition, message.offset) }
             }
             // Quality alerts ride on the batch's last record: they are published at least once, like its outputs.
-            if let last = batch.last(where: { !consumer.isRevoked($0.topicPartition) }) {
+            if let last = held.last {
                 for transition in quality.evaluate(at: clock()) {
                     let alert = transition.event(instance: configuration.instance)
-                    tracker.begin(last.topicPartition, last.offset)
-                    let delivery = OffsetTracker.Delivery(partition: last.topicPartition, offset: last.offset, topic: topics.alerts,
+                    let delivery = OffsetTracker.Delivery(partition: last.0, offset: last.1, topic: topics.alerts,
                                                           key: Array(transition.gate.utf8), value: JSONWriter.bytes(alert.envelope(source: source)))
                     try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
                                       deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
-                    tracker.finish(last.topicPartition, last.offset)
                     logger.warning(transition.kind == .fired ? "quality gate fired" : "quality gate resolved",
                                    metadata: ["gate": "\(transition.gate)", "value": "\(transition.value)", "limit": "\(transition.limit)"])
                 }
             }
+            if configuration.processing.changelog {
+                try await writeChangelog(engine.takeChanges(), lastRecordOf: lastRecordOf, ownerOf: &ownerOf, producer: producer, tracker: tracker,
+                                         configuration: configuration)
+            }
+            for (partition, offset) in held { tracker.finish(partition, offset) }
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             metrics.consumer(buffered: consumer.bufferedCount, paused: consumer.isPaused, partitions: healthSnapshot.partitionsAssigned, inFlight: tracker.outstanding)
             if monotonic.now - lastLagReport > .seconds(1) {
@@ -278,6 +296,61 @@ public final class HandoffPipeline: Service, Sendable {
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             try await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    // MARK: - Changelog
+
+    /// Stores the state of every conversation the batch changed (tracked under the record that last
+    /// changed it) and tombstones those forgotten, each on the changelog partition of its input partition.
+    private func writeChangelog(_ changes: (changed: [ConversationState], forgotten: [String]), lastRecordOf: [String: (TopicPartition, Int64)],
+                                ownerOf: inout [String: TopicPartition], producer: KafkaProducer, tracker: OffsetTracker,
+                                configuration: HandoffdConfiguration) async throws {
+        let topic = configuration.topics.changelog
+        for state in changes.changed {
+            guard let (partition, offset) = lastRecordOf[state.conversationID] else { continue }
+            let delivery = OffsetTracker.Delivery(partition: partition, offset: offset, topic: topic, key: Array(state.conversationID.utf8),
+                                                  value: JSONWriter.bytes(state.storageJSON), targetPartition: partition.partition)
+            try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: configuration.source,
+                              deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+        }
+        for conversation in changes.forgotten {
+            guard let partition = ownerOf.removeValue(forKey: conversation) else { continue }
+            // Best effort: a lost tombstone only means a stale state is restored and forgotten again later.
+            try await producer.send(topic: topic, partition: partition.partition, key: Array(conversation.utf8), value: nil, token: tracker.untrackedToken())
+        }
+    }
+
+    /// Reads the changelog partitions of newly assigned input partitions to their end and puts the
+    /// latest state of each conversation in place. Readiness waits for it.
+    private func restore(_ partitions: Set<TopicPartition>, into engine: inout Engine, ownerOf: inout [String: TopicPartition],
+                         configuration: HandoffdConfiguration) async throws {
+        health.withLock { $0.restoring = true }
+        defer { health.withLock { $0.restoring = false } }
+        let started = ContinuousClock.now
+        var readerConfiguration = kafka
+        readerConfiguration.properties.removeValue(forKey: "group.id")
+        let changelog = partitions.map { TopicPartition(topic: configuration.topics.changelog, partition: $0.partition) }
+        let records = try await KafkaConsumer.readToEnd(configuration: readerConfiguration, partitions: changelog, logger: logger)
+        var latest: [String: (partition: Int32, value: [UInt8])] = [:]
+        for record in records {
+            guard let key = record.keyString else { continue }
+            latest[key] = (record.partition, record.value)
+        }
+        var states: [ConversationState] = []
+        var unreadable = 0
+        for (conversation, record) in latest where !record.value.isEmpty {
+            do {
+                states.append(try ConversationState(storageJSON: try JSONParser.parse(record.value)))
+                ownerOf[conversation] = TopicPartition(topic: configuration.topics.conversations, partition: record.partition)
+            } catch {
+                unreadable += 1
+                logger.error("stored conversation state unreadable; the conversation starts afresh", metadata: [LogKey.conversation: "\(conversation)", "error": "\(error)"])
+            }
+        }
+        engine.restore(states)
+        logger.info("state restored", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))",
+                                                "conversations": "\(states.count)", "records": "\(records.count)", "unreadable": "\(unreadable)",
+                                                "duration": "\(ContinuousClock.now - started)"])
     }
 
     private func resendFailed(producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])]) async throws {
@@ -309,7 +382,7 @@ public final class HandoffPipeline: Service, Sendable {
         let token = register(delivery)
         let refused: KafkaError
         do {
-            try await producer.send(topic: delivery.topic, key: delivery.key, value: delivery.value, headers: headers, token: token)
+            try await producer.send(topic: delivery.topic, partition: delivery.targetPartition, key: delivery.key, value: delivery.value, headers: headers, token: token)
             return
         } catch {
             refused = error

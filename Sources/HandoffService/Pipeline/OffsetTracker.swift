@@ -13,6 +13,8 @@ final class OffsetTracker: Sendable {
         var topic: String
         var key: [UInt8]?
         var value: [UInt8]
+        /// An explicit partition of the output topic (the co-partitioned changelog); nil lets the key decide.
+        var targetPartition: Int32? = nil
         /// Failed attempts so far, and the last error.
         var failures = 0
         var lastError: KafkaError?
@@ -122,6 +124,14 @@ final class OffsetTracker: Sendable {
             }
             state.deliveries = state.deliveries.filter { !partitions.contains($0.value.partition) }
             state.failed.removeAll { partitions.contains($0.partition) }
+        }
+    }
+
+    /// A token for a send whose outcome holds no offset (a changelog tombstone): its report is ignored.
+    func untrackedToken() -> UInt64 {
+        state.withLock { state in
+            defer { state.nextToken += 1 }
+            return state.nextToken
         }
     }
 
