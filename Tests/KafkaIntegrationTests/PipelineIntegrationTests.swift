@@ -292,3 +292,40 @@ struct ChangelogTests {
         #expect(!outcome.handedOff)
     }
 }
+
+@Suite("Changelog start-up checks on the mock cluster", .serialized)
+struct ChangelogCheckTests {
+    func start(changelogPartitions: Int?) async throws -> String? {
+        let kafka = try MockKafka(partitions: 3)
+        if let changelogPartitions { try kafka.cluster.createTopic(HandoffdConfiguration.Topics().changelog, partitions: changelogPartitions) }
+        var configuration = HandoffdConfiguration()
+        configuration.processing.changelog = true
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: "g-check"), logger: kafka.logger)
+        do {
+            try await running([pipeline], logger: kafka.logger) { try await Task.sleep(for: .seconds(1)) }
+            return nil
+        } catch let error as KafkaError {
+            #expect(error.code == .configuration)
+            return error.message
+        }
+    }
+
+    @Test("a missing changelog stops start-up with what to do")
+    func missing() async throws {
+        let message = try #require(try await start(changelogPartitions: nil))
+        // A real broker without auto-creation says the topic does not exist; the mock cluster creates
+        // it on the metadata request with its default 4 partitions, which the co-partitioning check refuses.
+        #expect((message.contains("does not exist") && message.contains("cleanup.policy=compact")) || message.contains("has 4 partitions but"), "\(message)")
+    }
+
+    @Test("a changelog with another partition count stops start-up")
+    func notCoPartitioned() async throws {
+        let message = try #require(try await start(changelogPartitions: 2))
+        #expect(message.contains("2 partitions") && message.contains("has 3"))
+    }
+
+    @Test("a co-partitioned changelog starts (the mock cannot say whether it is compacted: a warning only)")
+    func coPartitioned() async throws {
+        #expect(try await start(changelogPartitions: 3) == nil)
+    }
+}

@@ -241,12 +241,14 @@ def _stop_process(proc: subprocess.Popen, grace_s: float) -> Optional[int]:
     return proc.returncode
 
 
-def create_topics(tansu_bin: Path, broker: Broker, topics: dict, say) -> None:
+def create_topics(tansu_bin: Path, broker: Broker, topics: dict, say, configs: Optional[dict] = None) -> None:
+    """Creates `topics` ({name: partitions}); `configs` ({name: {key: value}}) adds topic configs."""
     from confluent_kafka.admin import AdminClient
 
     for name, partitions in topics.items():
+        extra = [a for k, v in ((configs or {}).get(name) or {}).items() for a in ("--config", f"{k}={v}")]
         out = subprocess.run(
-            [str(tansu_bin), "topic", "create", name, "--partitions", str(partitions), "--broker", broker.url],
+            [str(tansu_bin), "topic", "create", name, "--partitions", str(partitions), "--broker", broker.url] + extra,
             capture_output=True, text=True, timeout=30,
         )
         if out.returncode != 0:
@@ -614,8 +616,12 @@ class EventProducer:
             tp = (msg.topic(), msg.partition())
             self.end_offsets[tp] = max(self.end_offsets.get(tp, 0), msg.offset() + 1)
 
-    def send(self, topic: str, key: Optional[bytes], value: bytes) -> None:
-        self._p.produce(topic, key=key, value=value, on_delivery=self._on_delivery)
+    def send(self, topic: str, key: Optional[bytes], value: bytes, partition: Optional[int] = None) -> None:
+        """Produces one record; `partition` pins it (default: the partitioner picks one from the key)."""
+        if partition is None:
+            self._p.produce(topic, key=key, value=value, on_delivery=self._on_delivery)
+        else:
+            self._p.produce(topic, key=key, value=value, partition=partition, on_delivery=self._on_delivery)
         self._p.poll(0)
 
     def close(self) -> None:

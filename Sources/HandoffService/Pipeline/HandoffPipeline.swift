@@ -79,6 +79,8 @@ public final class HandoffPipeline: Service, Sendable {
             LogKey.policyVersion: "\(configuration.policy.version)",
         ])
 
+        if configuration.processing.changelog { try await checkChangelog(configuration) }
+
         let consumerBox = ConsumerBox()
         let tracker = OffsetTracker { partition, next in consumerBox.consumer?.storeOffset(partition, nextOffset: next) }
         var producerConfiguration = kafka
@@ -299,6 +301,36 @@ public final class HandoffPipeline: Service, Sendable {
     }
 
     // MARK: - Changelog
+
+    /// The changelog must exist with the input's partition count (a conversation's state must live on
+    /// the partition numbered like its input); it should be compacted. Says what to fix.
+    private func checkChangelog(_ configuration: HandoffdConfiguration) async throws {
+        let topics = configuration.topics
+        var metadataConfiguration = kafka
+        for key in kafka.properties.keys where Self.consumerOnlyProperties.contains(key) || key.hasPrefix("group.") {
+            metadataConfiguration.properties.removeValue(forKey: key)
+        }
+        let input = try await KafkaTopics.partitionCount(configuration: metadataConfiguration, topic: topics.conversations, logger: logger)
+        let changelog = try await KafkaTopics.partitionCount(configuration: metadataConfiguration, topic: topics.changelog, logger: logger)
+        guard let changelog else {
+            throw KafkaError(code: .configuration, message: "processing.changelog is on, but topic '\(topics.changelog)' does not exist: create it with "
+                             + "\(input.map(String.init) ?? "as many") partitions as '\(topics.conversations)' and cleanup.policy=compact (docs/operations.md)")
+        }
+        if let input, input != changelog {
+            throw KafkaError(code: .configuration, message: "topic '\(topics.changelog)' has \(changelog) partitions but '\(topics.conversations)' has \(input): "
+                             + "they must be equal, or conversation state is restored on the wrong instance. Recreate the changelog with \(input) partitions.")
+        }
+        switch try await KafkaTopics.configValue(configuration: metadataConfiguration, topic: topics.changelog, name: "cleanup.policy", logger: logger) {
+        case nil:
+            logger.warning("cannot check that the changelog is compacted (the broker does not answer DescribeConfigs); make sure cleanup.policy=compact",
+                           metadata: ["topic": "\(topics.changelog)"])
+        case let policy? where !policy.contains("compact"):
+            logger.warning("the changelog is not compacted: it will keep every state ever written. Set cleanup.policy=compact",
+                           metadata: ["topic": "\(topics.changelog)", "cleanup.policy": "\(policy)"])
+        default:
+            break
+        }
+    }
 
     /// Stores the state of every conversation the batch changed (tracked under the record that last
     /// changed it) and tombstones those forgotten, each on the changelog partition of its input partition.
