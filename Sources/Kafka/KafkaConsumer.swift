@@ -360,6 +360,17 @@ public final class KafkaConsumer: Sendable {
                 if let end = ends[message.topicPartition], message.offset + 1 >= end { ends[message.topicPartition] = nil }
             }
         }
+        // Some brokers report the end of a partition as the base offset of its last batch + 1 (Tansu
+        // does): the rest of that batch lies beyond the reported end. Read on until nothing more comes.
+        let reported = records.count
+        while ContinuousClock.now < deadline {
+            let more = await consumer.nextBatch(maximum: 10_000, timeout: .milliseconds(300)) ?? []
+            if more.isEmpty { break }
+            records += more
+        }
+        if records.count > reported {
+            logger.warning("the broker reported a partition's end early; read on past it", metadata: ["records_after_end": "\(records.count - reported)"])
+        }
         await consumer.close()
         return records
     }
