@@ -83,11 +83,7 @@ public final class HandoffPipeline: Service, Sendable {
 
         let consumerBox = ConsumerBox()
         let tracker = OffsetTracker { partition, next in consumerBox.consumer?.storeOffset(partition, nextOffset: next) }
-        var producerConfiguration = kafka
-        for key in kafka.properties.keys where Self.consumerOnlyProperties.contains(key) || key.hasPrefix("group.") {
-            producerConfiguration.properties.removeValue(forKey: key)
-        }
-        let producer = try KafkaProducer(configuration: producerConfiguration, logger: logger) { token, error in
+        let producer = try KafkaProducer(configuration: producerKafka, logger: logger) { token, error in
             if let error { logger.warning("delivery failed; will retry", metadata: ["error": "\(error)"]) }
             tracker.delivered(token: token, error: error)
         }
@@ -147,6 +143,22 @@ public final class HandoffPipeline: Service, Sendable {
         consumerBox.consumer = nil
         health.withLock { $0.stopped = true }
         logger.info("handoffd stopped", metadata: ["records": "\(statisticsSnapshot.records)", "outputs": "\(statisticsSnapshot.outputs)"])
+    }
+
+    /// The Kafka configuration without consumer-only properties, for producers and metadata look-ups.
+    private var producerKafka: KafkaConfiguration {
+        var configuration = kafka
+        for key in kafka.properties.keys where Self.consumerOnlyProperties.contains(key) || key.hasPrefix("group.") {
+            configuration.properties.removeValue(forKey: key)
+        }
+        return configuration
+    }
+
+    /// The Kafka configuration for readers outside the group (global views, changelog restores).
+    private var readerKafka: KafkaConfiguration {
+        var configuration = kafka
+        configuration.properties.removeValue(forKey: "group.id")
+        return configuration
     }
 
     /// Properties that only mean something to a consumer; librdkafka warns when a producer gets them.
@@ -306,10 +318,7 @@ public final class HandoffPipeline: Service, Sendable {
     /// the partition numbered like its input); it should be compacted. Says what to fix.
     private func checkChangelog(_ configuration: HandoffdConfiguration) async throws {
         let topics = configuration.topics
-        var metadataConfiguration = kafka
-        for key in kafka.properties.keys where Self.consumerOnlyProperties.contains(key) || key.hasPrefix("group.") {
-            metadataConfiguration.properties.removeValue(forKey: key)
-        }
+        let metadataConfiguration = producerKafka
         let input = try await KafkaTopics.partitionCount(configuration: metadataConfiguration, topic: topics.conversations, logger: logger)
         let changelog = try await KafkaTopics.partitionCount(configuration: metadataConfiguration, topic: topics.changelog, logger: logger)
         guard let changelog else {
@@ -359,10 +368,8 @@ public final class HandoffPipeline: Service, Sendable {
         health.withLock { $0.restoring = true }
         defer { health.withLock { $0.restoring = false } }
         let started = ContinuousClock.now
-        var readerConfiguration = kafka
-        readerConfiguration.properties.removeValue(forKey: "group.id")
         let changelog = partitions.map { TopicPartition(topic: configuration.topics.changelog, partition: $0.partition) }
-        let records = try await KafkaConsumer.readToEnd(configuration: readerConfiguration, partitions: changelog, logger: logger)
+        let records = try await KafkaConsumer.readToEnd(configuration: readerKafka, partitions: changelog, logger: logger)
         var latest: [String: (partition: Int32, value: [UInt8])] = [:]
         for record in records {
             guard let key = record.keyString else { continue }
@@ -445,12 +452,10 @@ public final class HandoffPipeline: Service, Sendable {
 
     /// Reads `support.agents` and `support.handoffs` in full, outside the group, for the queue view.
     private func readGlobalTables(topics: HandoffdConfiguration.Topics) async {
-        var readerConfiguration = kafka
-        readerConfiguration.properties.removeValue(forKey: "group.id")
         var reader: KafkaConsumer?
         while reader == nil && !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                reader = try KafkaConsumer(configuration: readerConfiguration, mode: .readAll(topics: [topics.agents, topics.handoffs]), logger: logger, bufferLimit: 5000)
+                reader = try KafkaConsumer(configuration: readerKafka, mode: .readAll(topics: [topics.agents, topics.handoffs]), logger: logger, bufferLimit: 5000)
             } catch {
                 logger.warning("cannot read the global topics yet; retrying in 5 s", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(5))
