@@ -42,11 +42,21 @@ let package = Package(
         ),
         // Conversation state, signals, rules, triage, summaries: no I/O at all.
         .target(name: "HandoffCore", swiftSettings: strict),
+        // Adapter: the model endpoint (OpenAI-compatible chat completions over FoundationNetworking/libcurl).
+        .target(
+            name: "HandoffLLM",
+            dependencies: [
+                "HandoffCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
         // Adapters: configuration, the Kafka pipeline, replay, demo.
         .target(
             name: "HandoffService",
             dependencies: [
                 "HandoffCore",
+                "HandoffLLM",
                 "Kafka",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -72,6 +82,7 @@ let package = Package(
             name: "handoffd",
             dependencies: [
                 "HandoffService",
+                "HandoffLLM",
                 "HandoffAdmin",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -103,8 +114,10 @@ let package = Package(
         ),
         .testTarget(
             name: "KafkaIntegrationTests",
-            dependencies: ["HandoffService", "HandoffCore", "Kafka", "CRdKafka", "HandoffAdmin",
-                           .product(name: "Prometheus", package: "swift-prometheus")],
+            dependencies: ["HandoffService", "HandoffCore", "Kafka", "CRdKafka", "HandoffAdmin", "HandoffLLM",
+                           .product(name: "Prometheus", package: "swift-prometheus"),
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "NIOCore", package: "swift-nio")],
             swiftSettings: strict
         ),
     ]

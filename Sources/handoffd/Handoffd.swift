@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HandoffCore
+import HandoffLLM
 import HandoffService
 
 @main
@@ -32,7 +33,7 @@ enum ExitCodes {
     static let input: Int32 = 66           // EX_NOINPUT
 }
 
-struct Replay: ParsableCommand {
+struct Replay: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Runs the decision logic over recorded events (JSON lines) with no Kafka; writes every output event to stdout as one JSON line.",
         discussion: "Ends with the figures of the replayed history on stderr (escalation and deflection rate, reasons, time to escalation, offers, categories, CSAT). With --compare, replays a second time under another configuration and shows both side by side."
@@ -50,7 +51,13 @@ struct Replay: ParsableCommand {
     @Option(name: .customLong("report-json"), help: "Also write the figures as JSON to this file.")
     var reportJSON: String?
 
-    func run() throws {
+    @Flag(name: .long, help: "Have the model of the config's llm: section write each handoff's summary (otherwise the extractive summary: byte-identical output).")
+    var llm = false
+
+    @Option(name: .long, help: "Log level of the model client's logs (stderr) with --llm.")
+    var logLevel: String = "warning"
+
+    func run() async throws {
         let configuration = try loadConfiguration(config)
         let text: String
         if input == "-" {
@@ -64,11 +71,27 @@ struct Replay: ParsableCommand {
         }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         let output = FileHandle.standardOutput
-        let report = Replayer(configuration: configuration).run(lines: lines, name: input) { line in
-            output.write(Data(line + [0x0A]))
+        let write: ([UInt8]) -> Void = { line in output.write(Data(line + [0x0A])) }
+        let report: Replayer.Report
+        if llm {
+            let summarizer: LLMSummarizer
+            do {
+                summarizer = try configuration.summarizer(logger: makeLogger(level: logLevel))
+            } catch {
+                FileHandle.standardError.write(Data("\(error)\n".utf8))
+                throw ExitCode(ExitCodes.configuration)
+            }
+            report = await Replayer(configuration: configuration).run(lines: lines, name: input, summarizer: summarizer, emit: write)
+        } else {
+            report = Replayer(configuration: configuration).run(lines: lines, name: input, emit: write)
         }
-        FileHandle.standardError.write(Data(ReportFormatter.replaySummary(report, policyVersion: configuration.policy.version).utf8))
+        FileHandle.standardError.write(Data((ReportFormatter.replaySummary(report, policyVersion: configuration.policy.version)
+                                             + ReportFormatter.summaries(report)).utf8))
         var json = ReportFormatter.json(report.figures, policyVersion: configuration.policy.version)
+        if llm, case .object(var members) = json {
+            members["llm"] = ReportFormatter.summariesJSON(report)
+            json = .object(members)
+        }
         if let compare {
             let other = try loadConfiguration(compare)
             let second = Replayer(configuration: other).run(lines: lines, name: input)

@@ -40,7 +40,14 @@ struct Serve: AsyncParsableCommand {
         let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: overrides)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(AdminServer.metricsFactory(registry: registry))
-        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics())
+        let summaries: SummaryWorkers?
+        do {
+            summaries = try configuration.summaryWorkers(logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("\(error.message)\n".utf8))
+            throw ExitCode(ExitCodes.configuration)
+        }
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics(), summaries: summaries)
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
         if configuration.admin.enabled, let variable = configuration.admin.bearerTokenEnvironment,
            (ProcessInfo.processInfo.environment[variable] ?? "").isEmpty {

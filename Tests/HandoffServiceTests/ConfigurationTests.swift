@@ -155,3 +155,48 @@ struct QualityGateConfigurationTests {
         #expect(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "quality_gates: { latency_high: { threshold: 1 } }") }
     }
 }
+
+@Suite("LLM configuration")
+struct LLMConfigurationTests {
+    @Test("the llm section is read, extra members keep their YAML types")
+    func readsSection() throws {
+        let configuration = try HandoffdConfiguration.parse(yaml: """
+            llm:
+              enabled: true
+              base_url: https://llm.example.com/v1
+              model: gpt-4o-mini
+              api_key_env: OPENAI_API_KEY
+              deadline: 1500ms
+              agent_language: de
+              redact: [ACCT-1, ACCT-2]
+              extra: { cache_prompt: false, top_k: 1, note: text }
+            """)
+        let llm = configuration.llm
+        #expect(llm.enabled && llm.baseURL == "https://llm.example.com/v1" && llm.model == "gpt-4o-mini")
+        #expect(llm.apiKeyEnvironment == "OPENAI_API_KEY")
+        #expect(llm.deadline == .milliseconds(1500))
+        #expect(llm.agentLanguage == "de")
+        #expect(llm.redactLiterals == ["ACCT-1", "ACCT-2"])
+        #expect(llm.extra == ["cache_prompt": .bool(false), "top_k": .number(1), "note": .string("text")])
+    }
+
+    @Test("a base URL without a scheme, a language name instead of a code, and two key sources are refused, each by its key")
+    func refusesBadValues() throws {
+        do {
+            _ = try HandoffdConfiguration.parse(yaml: """
+                llm:
+                  base_url: localhost:8080
+                  agent_language: English
+                  api_key_env: KEY
+                  api_key_file: /run/key
+                  temperature: 3
+                """)
+            Issue.record("accepted")
+        } catch {
+            let text = error.description
+            for key in ["llm.base_url", "llm.agent_language", "llm.api_key_file", "llm.temperature"] {
+                #expect(text.contains(key), "\(key) not named in: \(text)")
+            }
+        }
+    }
+}

@@ -73,25 +73,25 @@ public struct ConversationMachine: Sendable {
             state.ended = true
             if resolved { markLastReply(.success, cause: nil) }
         case .handoffAccepted(let handoffID, let agentID):
-            return updateHandoff(handoffID, event: event, now: now) { handoff in
+            return updateHandoff(handoffID, cause: event.payload.typeName, now: now) { handoff in
                 handoff.status = .accepted
                 handoff.agentID = agentID
                 return []
             }
         case .handoffRequeued(let handoffID, _, _):
-            return updateHandoff(handoffID, event: event, now: now) { handoff in
+            return updateHandoff(handoffID, cause: event.payload.typeName, now: now) { handoff in
                 handoff.status = .requeued
                 handoff.agentID = nil
                 return []
             }
         case .handoffCompleted(let handoffID, let agentID, let handback):
-            return updateHandoff(handoffID, event: event, now: now) { handoff in
+            return updateHandoff(handoffID, cause: event.payload.typeName, now: now) { handoff in
                 handoff.status = .completed
                 if let agentID { handoff.agentID = agentID }
                 return handback ? [.resumed(reason: "handback")] : []
             }
         case .handoffAbandoned(let handoffID):
-            return updateHandoff(handoffID, event: event, now: now) { handoff in
+            return updateHandoff(handoffID, cause: event.payload.typeName, now: now) { handoff in
                 handoff.status = .abandoned
                 return [.resumed(reason: "abandoned")]
             }
@@ -442,13 +442,13 @@ public struct ConversationMachine: Sendable {
 
     enum FollowUp { case resumed(reason: String) }
 
-    private mutating func updateHandoff(_ handoffID: String?, event: ConversationEvent, now: Timestamp,
+    private mutating func updateHandoff(_ handoffID: String?, cause: String, now: Timestamp,
                                         _ change: (inout Handoff) -> [FollowUp]) -> [ConversationAction] {
         guard var handoff = state.handoff, handoff.status.isOpen else {
-            return [.ignored("\(event.payload.typeName) for conversation \(state.conversationID), which has no open handoff")]
+            return [.ignored("\(cause) for conversation \(state.conversationID), which has no open handoff")]
         }
         if let handoffID, handoffID != handoff.id {
-            return [.ignored("\(event.payload.typeName) names handoff \(handoffID), but the open handoff is \(handoff.id)")]
+            return [.ignored("\(cause) names handoff \(handoffID), but the open handoff is \(handoff.id)")]
         }
         let followUps = change(&handoff)
         handoff.revision += 1
@@ -472,6 +472,24 @@ public struct ConversationMachine: Sendable {
         }
         if !handoff.status.isOpen { startNewCycle() }
         return actions
+    }
+
+    /// Puts a model-written summary on the open handoff `handoffID`.
+    /// - Parameter published: whether the handoff's first revision went out already. If not, the
+    ///   summary becomes part of it and nothing is emitted (the caller publishes revision 1 as it is
+    ///   now); if so, it is a new revision (`support.handoff.updated`).
+    public mutating func attachSummary(_ summary: Summary, handoffID: String, published: Bool, now: Timestamp) -> [ConversationAction] {
+        guard published else {
+            guard state.handoff?.id == handoffID, state.handoff?.revision == 1 else {
+                return [.ignored("summary for handoff \(handoffID), which is not the unpublished handoff of \(state.conversationID)")]
+            }
+            state.handoff?.summary = summary
+            return []
+        }
+        return updateHandoff(handoffID, cause: "summary", now: now) { handoff in
+            handoff.summary = summary
+            return []
+        }
     }
 
     /// After a handoff closes, the bot starts afresh: old failures must not re-trigger at once.

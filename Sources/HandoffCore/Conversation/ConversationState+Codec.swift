@@ -16,6 +16,7 @@ private struct Reader {
         return text
     }
     func optionalString(_ key: String) -> String? { member(key)?.stringValue }
+    func optionalInt(_ key: String) -> Int? { member(key)?.intValue }
     func int(_ key: String) throws(StateDecodingError) -> Int {
         guard let number = member(key)?.intValue else { throw StateDecodingError(field: path + key) }
         return number
@@ -197,7 +198,20 @@ extension Handoff {
                     guard let kind = Summary.KeyFact.Kind(rawValue: try fact.string("kind")) else { throw StateDecodingError(field: "handoff.summary.key_facts.kind") }
                     return Summary.KeyFact(kind: kind, value: try fact.string("value"), messageID: try fact.string("message_id"))
                 },
-                language: try summary.string("language")
+                language: try summary.string("language"),
+                assisted: summary.member("suggested_reply") == nil ? nil : Summary.Assisted(
+                    botTried: try summary.array("bot_tried").map { element throws(StateDecodingError) in
+                        let attempt = Reader(value: element, path: "handoff.summary.bot_tried.")
+                        return Summary.Assisted.Attempt(messageID: try attempt.string("message_id"), what: try attempt.string("what"))
+                    },
+                    openQuestions: try summary.strings("open_questions"),
+                    suggestedReply: try summary.string("suggested_reply"),
+                    agentLanguage: try summary.string("agent_language"),
+                    coversThrough: try summary.string("covers_through")
+                ),
+                factsProposed: summary.optionalInt("facts_proposed"),
+                factsDropped: summary.optionalInt("facts_dropped"),
+                fallbackReason: summary.optionalString("fallback_reason")
             ),
             transcript: try reader.array("transcript").map { element throws(StateDecodingError) in
                 let entry = Reader(value: element, path: "handoff.transcript.")

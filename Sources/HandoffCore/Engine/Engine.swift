@@ -87,6 +87,27 @@ public struct Engine: Sendable {
         return result
     }
 
+    /// Puts a model-written summary on a conversation's open handoff (see
+    /// ``ConversationMachine/attachSummary(_:handoffID:published:now:)``).
+    /// - Returns: what to publish (a `support.handoff.updated` when the handoff was published already),
+    ///   or nil when the conversation or its handoff is gone or changed (the summary is stale).
+    public mutating func attachSummary(_ summary: Summary, conversationID: String, handoffID: String, published: Bool, now: Timestamp) -> [OutputEvent]? {
+        guard var machine = conversations[conversationID] else { return nil }
+        var outputs: [OutputEvent] = []
+        for action in machine.attachSummary(summary, handoffID: handoffID, published: published, now: now) {
+            switch action {
+            case .emit(let output):
+                outputs.append(output)
+                counters.outputsByType[output.type, default: 0] += 1
+            case .ignored, .redelivered:
+                return nil
+            }
+        }
+        conversations[conversationID] = machine
+        touched.insert(conversationID)
+        return outputs
+    }
+
     /// Forgets conversations idle for longer than ``idleTimeout`` and without an open handoff.
     /// - Returns: how many were forgotten.
     @discardableResult

@@ -51,7 +51,7 @@ extension TranscriptEntry {
 
 extension Summary {
     public var json: JSONValue {
-        .object([
+        var members: [String: JSONValue] = [
             "source": .string(source),
             "goal": .string(goal),
             "issue": .string(issue),
@@ -60,6 +60,17 @@ extension Summary {
             "sentiment": .string(sentiment.rawValue),
             "key_facts": .array(keyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "message_id": .string($0.messageID)]) }),
             "language": .string(language),
-        ])
+        ]
+        if let assisted {
+            members["bot_tried"] = .array(assisted.botTried.map { .object(["message_id": .string($0.messageID), "what": .string($0.what)]) })
+            members["open_questions"] = .array(assisted.openQuestions.map(JSONValue.string))
+            members["suggested_reply"] = .string(assisted.suggestedReply)
+            members["agent_language"] = .string(assisted.agentLanguage)
+            members["covers_through"] = .string(assisted.coversThrough)
+        }
+        if let factsProposed { members["facts_proposed"] = .number(Double(factsProposed)) }
+        if let factsDropped { members["facts_dropped"] = .number(Double(factsDropped)) }
+        if let fallbackReason { members["fallback_reason"] = .string(fallbackReason) }
+        return .object(members)
     }
 }

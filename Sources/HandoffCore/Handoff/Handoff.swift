@@ -69,6 +69,13 @@ public struct TranscriptEntry: Sendable, Equatable {
     public var role: Role
     public var text: String
     public var time: Timestamp
+
+    public init(messageID: String, role: Role, text: String, time: Timestamp) {
+        self.messageID = messageID
+        self.role = role
+        self.text = text
+        self.time = time
+    }
 }
 
 /// The structured summary the agent reads instead of asking the customer again.
@@ -95,6 +102,7 @@ public struct Summary: Sendable, Equatable {
         public var messageID: String
     }
 
+    /// "extractive" (quotations only) or "llm" (written by a model, checked by ``FactGuard``).
     public var source: String
     public var goal: String
     public var issue: String
@@ -103,4 +111,39 @@ public struct Summary: Sendable, Equatable {
     public var sentiment: Sentiment
     public var keyFacts: [KeyFact]
     public var language: String
+    /// What only a model-written summary has.
+    public var assisted: Assisted?
+    /// Facts a model proposed, and how many of them the fact guard dropped (nil when no model was asked).
+    public var factsProposed: Int?
+    public var factsDropped: Int?
+    /// Why a model's summary was not used, when one was asked for and this one is extractive.
+    public var fallbackReason: String?
+
+    /// The parts of a model-written summary beyond the extractive one.
+    public struct Assisted: Sendable, Equatable {
+        public struct Attempt: Sendable, Equatable {
+            public var messageID: String
+            public var what: String
+            public init(messageID: String, what: String) {
+                self.messageID = messageID
+                self.what = what
+            }
+        }
+        /// What the bot already tried, each citing its message.
+        public var botTried: [Attempt]
+        public var openQuestions: [String]
+        /// A first reply for the agent to edit and send, in the customer's language (copilot mode).
+        public var suggestedReply: String
+        /// The language goal, issue and questions are written in: the agents'.
+        public var agentLanguage: String
+        /// The last message the model saw: later messages are in the transcript only.
+        public var coversThrough: String
+        public init(botTried: [Attempt], openQuestions: [String], suggestedReply: String, agentLanguage: String, coversThrough: String) {
+            self.botTried = botTried
+            self.openQuestions = openQuestions
+            self.suggestedReply = suggestedReply
+            self.agentLanguage = agentLanguage
+            self.coversThrough = coversThrough
+        }
+    }
 }

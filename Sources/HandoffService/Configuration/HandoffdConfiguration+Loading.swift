@@ -52,7 +52,7 @@ extension HandoffdConfiguration {
     }
 
     private mutating func read(_ root: Node?, _ reader: ConfigReader) {
-        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority"])
+        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority", "llm"])
         reader.string(top["source"], "source", into: &source)
         if let node = top["source"], let text = node.string, !text.contains(":") {
             reader.problem(node, "source", "must be a URI (e.g. urn:handoffd:prod or https://support.example.com/handoffd), got '\(text)'")
@@ -109,6 +109,7 @@ extension HandoffdConfiguration {
         }
 
         readQualityGates(top["quality_gates"], reader)
+        readLLM(top["llm"], reader)
         readRules(top["rules"], reader)
         readRouting(top["routing"], reader)
         readPriority(top["priority"], reader)

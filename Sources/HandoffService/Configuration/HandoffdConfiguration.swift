@@ -1,6 +1,7 @@
 import Foundation
 public import HandoffCore
 public import Kafka
+public import HandoffLLM
 
 /// Everything `handoffd` is configured with; every field has a documented default.
 public struct HandoffdConfiguration: Sendable, Equatable {
@@ -20,6 +21,8 @@ public struct HandoffdConfiguration: Sendable, Equatable {
     public var qualityGates = QualityGate.defaults
     /// The escalation rules, routing and priorities.
     public var policy = EscalationPolicy()
+    /// The model that writes handoff summaries (off by default: the extractive summary is used).
+    public var llm = LLMConfiguration()
 
     public init() {}
 

@@ -1,5 +1,6 @@
 import Foundation
 public import HandoffCore
+import HandoffLLM
 public import Kafka
 public import Logging
 public import ServiceLifecycle
@@ -20,6 +21,8 @@ public final class HandoffPipeline: Service, Sendable {
     private let statistics = Mutex(Statistics())
     private let metrics: PipelineMetrics
     private let health = Mutex(Health())
+    /// Model summaries, when an LLM is configured.
+    private let summaries: SummaryWorkers?
 
     /// What /healthz and /readyz report.
     public struct Health: Sendable {
@@ -51,9 +54,13 @@ public final class HandoffPipeline: Service, Sendable {
 
     /// - Parameters:
     ///   - kafka: the librdkafka configuration (brokers, group, security).
-    ///   - clock: the processing time of each event (the wall clock in production).
+    ///   - clock: the processing time of each event (the wall clock in production); it also measures
+    ///     the summary deadline.
+    ///   - summaries: the model that writes handoff summaries, if one is configured.
     public init(configuration: HandoffdConfiguration, kafka: KafkaConfiguration, logger: Logger,
-                metrics: PipelineMetrics = PipelineMetrics(), clock: @escaping @Sendable () -> Timestamp = { .now }) {
+                metrics: PipelineMetrics = PipelineMetrics(), clock: @escaping @Sendable () -> Timestamp = { .now },
+                summaries: SummaryWorkers? = nil) {
+        self.summaries = summaries
         self.configuration = Mutex(configuration)
         self.kafka = kafka
         self.logger = logger
@@ -124,6 +131,7 @@ public final class HandoffPipeline: Service, Sendable {
         // last deliveries retried) before the reader is stopped.
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { await self.readGlobalTables(topics: topics) }
+            if let summaries = self.summaries { group.addTask { await summaries.run() } }
             try await withGracefulShutdownHandler {
                 try await self.process(consumer: consumer, producer: producer, tracker: tracker, configuration: configuration)
             } onGracefulShutdown: {
@@ -185,6 +193,69 @@ public final class HandoffPipeline: Service, Sendable {
         let topics = configuration.topics
         let source = configuration.source
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
+        var desk = SummaryDesk(deadline: configuration.llm.deadline.milliseconds)
+
+        /// Publishes one output, tracked under its record; outputs with no record (a summary arriving
+        /// after its handoff went out) are sent untracked: losing one costs the agent only the model's summary.
+        func send(_ output: OutputEvent, under record: (TopicPartition, Int64)?) async throws {
+            metrics.outputPublished(type: output.type)
+            let value = JSONWriter.bytes(output.envelope(source: source))
+            let key = output.key.map { Array($0.utf8) }
+            guard let record else {
+                try await producer.send(topic: topics.name(for: output.channel), key: key, value: value, headers: contentType, token: tracker.untrackedToken())
+                return
+            }
+            let delivery = OffsetTracker.Delivery(partition: record.0, offset: record.1, topic: topics.name(for: output.channel), key: key, value: value)
+            try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
+                              deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+        }
+
+        /// Publishes a handoff held for its summary (with `summary` put in first, if given) and lets its record finish.
+        func release(_ held: SummaryDesk.Held, summary: Summary?, how: String) async throws {
+            var output = held.output
+            if let summary, engine.attachSummary(summary, conversationID: held.conversationID, handoffID: held.handoffID, published: false, now: clock()) != nil,
+               let handoff = engine.conversations[held.conversationID]?.state.handoff {
+                output.data = handoff.json
+            }
+            metrics.handoffSummary(how)
+            logger.info("handoff created", metadata: [LogKey.conversation: "\(held.conversationID)", LogKey.handoff: "\(held.handoffID)",
+                                                      "summary": "\(output.data["summary"]?["source"]?.stringValue ?? "")", "summary_at": "\(how)"])
+            try await send(output, under: (held.partition, held.offset))
+            tracker.finish(held.partition, held.offset)
+        }
+
+        /// Model summaries that finished: into the handoff still held for them, or as an update of one
+        /// already published; those written ahead wait for the handoff they anticipate.
+        func collectSummaries() async throws {
+            guard let summaries else { return }
+            for finished in summaries.takeFinished() {
+                metrics.summary(finished.outcome, ahead: finished.purpose == .ahead)
+                var logger = self.logger
+                logger[metadataKey: LogKey.conversation] = "\(finished.conversationID)"
+                logger.info("summary finished", metadata: ["source": "\(finished.outcome.summary.source)", "facts_proposed": "\(finished.outcome.figures.factsProposed)",
+                                                           "facts_kept": "\(finished.outcome.figures.factsKept)", "latency": "\(finished.outcome.latency)",
+                                                           LogKey.reason: "\(finished.outcome.figures.fallbackReason ?? "")"])
+                switch finished.purpose {
+                case .ahead:
+                    desk.keepAhead(finished.outcome.summary, for: finished.conversationID)
+                    // The conversation moved on while the model wrote: ask again for what it has become.
+                    if let state = engine.conversations[finished.conversationID]?.state, !(state.handoff?.status.isOpen ?? false),
+                       state.transcript.last?.messageID != finished.lastMessageID {
+                        summaries.submit(SummaryJob(ahead: state, policy: engine.policy), purpose: .ahead)
+                    }
+                case .handoff(let handoffID):
+                    if let held = desk.release(conversation: finished.conversationID, handoffID: handoffID) {
+                        try await release(held, summary: finished.outcome.summary, how: finished.outcome.isModelSummary ? "model" : "unavailable")
+                    } else if finished.outcome.isModelSummary,
+                              let outputs = engine.attachSummary(finished.outcome.summary, conversationID: finished.conversationID, handoffID: handoffID, published: true, now: clock()) {
+                        for output in outputs { try await send(output, under: nil) }
+                    }
+                }
+            }
+            for held in desk.expired(at: clock()) {
+                try await release(held, summary: nil, how: "deadline")
+            }
+        }
 
         // A bounded wait, so failed deliveries are re-sent even when no input arrives.
         while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
@@ -197,8 +268,11 @@ public final class HandoffPipeline: Service, Sendable {
                 engine.policy = policy
                 logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
             }
+            try await collectSummaries()
             let (owned, generation) = assignment.withLock { ($0.partitions, $0.generation) }
             if generation != seenGeneration {
+                // A held handoff of a partition gone elsewhere is published by its next owner, which reads the record again.
+                desk.dropHeld { !owned.contains($0) }
                 // Conversations of partitions we no longer own belong to another instance now.
                 seenGeneration = generation
                 engine.forget { ownerOf[$0].map { !owned.contains($0) } ?? false }
@@ -231,7 +305,14 @@ public final class HandoffPipeline: Service, Sendable {
                 let elapsed = monotonic.now - started
                 metrics.record(result, conversation: result.conversationID.flatMap { engine.conversations[$0]?.state },
                                processingNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
-                if let conversation = result.conversationID { ownerOf[conversation] = partition }
+                if let conversation = result.conversationID {
+                    ownerOf[conversation] = partition
+                    // Anything this record publishes for the conversation comes after its held handoff.
+                    if !result.outputs.isEmpty, let waiting = desk.release(conversation: conversation) {
+                        try await release(waiting, summary: nil, how: "deadline")
+                    }
+                }
+                var waitsForSummary = false
                 // Most records log nothing: the record's metadata is only built for those that do.
                 var recordLogger: Logger {
                     var logger = self.logger
@@ -240,12 +321,28 @@ public final class HandoffPipeline: Service, Sendable {
                     if let conversation = result.conversationID { logger[metadataKey: LogKey.conversation] = "\(conversation)" }
                     return logger
                 }
-                for output in result.outputs {
-                    metrics.outputPublished(type: output.type)
-                    let delivery = OffsetTracker.Delivery(partition: partition, offset: message.offset, topic: topics.name(for: output.channel),
-                                                          key: output.key.map { Array($0.utf8) }, value: JSONWriter.bytes(output.envelope(source: source)))
-                    try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
-                                      deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+                for var output in result.outputs {
+                    if output.type == EventType.handoffCreated, let summaries, let conversation = result.conversationID,
+                       let handoff = engine.conversations[conversation]?.state.handoff {
+                        if let ahead = desk.takeAhead(for: conversation), ahead.covers(handoff.transcript),
+                           engine.attachSummary(handoff.summary.adopting(ahead, transcript: handoff.transcript), conversationID: conversation,
+                                                handoffID: handoff.id, published: false, now: now) != nil,
+                           let updated = engine.conversations[conversation]?.state.handoff {
+                            output.data = updated.json
+                            metrics.handoffSummary("ready")
+                        } else if summaries.submit(SummaryJob(handoff: handoff), purpose: .handoff(id: handoff.id)) {
+                            if desk.deadline > 0 {
+                                desk.hold(SummaryDesk.Held(conversationID: conversation, handoffID: handoff.id, output: output, partition: partition,
+                                                           offset: message.offset, deadline: now.adding(milliseconds: desk.deadline)))
+                                waitsForSummary = true
+                                continue
+                            }
+                            metrics.handoffSummary("deadline")
+                        } else {
+                            metrics.handoffSummary("unavailable")
+                        }
+                    }
+                    try await send(output, under: (partition, message.offset))
                     switch output.type {
                     case EventType.deadLetter:
                         recordLogger.warning("dead letter", metadata: [LogKey.reason: "\(output.data["reason"].map(JSONWriter.string) ?? "")"])
@@ -265,8 +362,16 @@ public final class HandoffPipeline: Service, Sendable {
                     statistics.deadLetters += result.outputs.filter { $0.channel == .deadLetter }.count
                     if result.unknownType != nil { statistics.unknownTypes += 1 }
                 }
-                held.append((partition, message.offset))
-                if let conversation = result.conversationID { lastRecordOf[conversation] = (partition, message.offset) }
+                if !waitsForSummary { held.append((partition, message.offset)) }
+                if let conversation = result.conversationID {
+                    lastRecordOf[conversation] = (partition, message.offset)
+                    // Close to escalating: have the summary written before the handoff needs it.
+                    if let summaries, configuration.llm.summarizeAhead, !result.isRedelivery, case .botMessage? = result.event?.payload,
+                       let state = engine.conversations[conversation]?.state, !(state.handoff?.status.isOpen ?? false),
+                       state.unsuccessfulReplies >= 1 || state.offeredThisCycle {
+                        summaries.submit(SummaryJob(ahead: state, policy: engine.policy), purpose: .ahead)
+                    }
+                }
             }
             // Quality alerts ride on the batch's last record: they are published at least once, like its outputs.
             if let last = held.last {
@@ -304,6 +409,9 @@ public final class HandoffPipeline: Service, Sendable {
                 if evicted > 0 { logger.debug("forgot idle conversations", metadata: ["count": "\(evicted)"]) }
             }
         }
+        // Handoffs still waiting for a summary go out as they are.
+        for held in desk.releaseAll() { try await release(held, summary: nil, how: "deadline") }
+        summaries?.finish()
         // Deliveries that failed during the last batch still need their retry before shutdown.
         let deadline = ContinuousClock.now + configuration.processing.shutdownTimeout
         while tracker.outstanding > 0 && ContinuousClock.now < deadline {
@@ -348,7 +456,14 @@ public final class HandoffPipeline: Service, Sendable {
                                 configuration: HandoffdConfiguration) async throws {
         let topic = configuration.topics.changelog
         for state in changes.changed {
-            guard let (partition, offset) = lastRecordOf[state.conversationID] else { continue }
+            guard let (partition, offset) = lastRecordOf[state.conversationID] else {
+                // Changed by a summary, not by a record: best effort, like the summary update itself.
+                if let partition = ownerOf[state.conversationID] {
+                    try await producer.send(topic: topic, partition: partition.partition, key: Array(state.conversationID.utf8),
+                                            value: JSONWriter.bytes(state.storageJSON), token: tracker.untrackedToken())
+                }
+                continue
+            }
             let delivery = OffsetTracker.Delivery(partition: partition, offset: offset, topic: topic, key: Array(state.conversationID.utf8),
                                                   value: JSONWriter.bytes(state.storageJSON), targetPartition: partition.partition)
             try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: configuration.source,

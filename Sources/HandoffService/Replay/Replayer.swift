@@ -1,5 +1,6 @@
 import Foundation
 public import HandoffCore
+public import HandoffLLM
 
 /// Runs the decision core over recorded events with no Kafka: the clock follows the events' `time`,
 /// so the same input always gives byte-identical output.
@@ -18,21 +19,64 @@ public struct Replayer {
         /// Every handoff of the replay, in the order created, as its latest snapshot says.
         public var handoffs: [HandoffOverview] = []
         public var figures = ReplayFigures()
+        /// With a model (`--llm`): each handoff's summary, its source, facts and latency.
+        public var summaries: [ReplaySummary] = []
     }
 
     /// Replays JSON lines (one structured-mode CloudEvent per line); blank lines are skipped.
     /// - Parameter name: where the lines came from, used as the dead letters' `source_topic`.
     public func run(lines: some Sequence<Substring>, name: String, emit: ([UInt8]) -> Void = { _ in }) -> Report {
-        var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
-                            idleTimeout: configuration.processing.idleTimeout.milliseconds)
-        var report = Report()
-        var handoffOrder: [String] = []
-        var collector = ReplayFigureCollector(repeats: RepeatContacts(window: configuration.processing.repeatContactWindow.milliseconds,
-                                                                      capacity: configuration.processing.repeatContactCapacity))
-        var quality = QualityMonitor(gates: configuration.qualityGates)
-        var handoffs: [String: HandoffOverview] = [:]
+        var run = Run(configuration: configuration)
         for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
-            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: Int64(index + 1)), now: nil)
+            for output in run.process(line, offset: Int64(index + 1), name: name) { run.publish(output, emit: emit) }
+        }
+        return run.report()
+    }
+
+    /// Replays with a model writing each handoff's summary (`replay --llm`). Nothing is timed out:
+    /// every handoff waits for its summary, so the output is as deterministic as the model is.
+    public func run(lines: some Sequence<Substring>, name: String, summarizer: LLMSummarizer, emit: ([UInt8]) -> Void = { _ in }) async -> Report {
+        var run = Run(configuration: configuration)
+        for (index, line) in lines.enumerated() where !line.allSatisfy(\.isWhitespace) {
+            for var output in run.process(line, offset: Int64(index + 1), name: name) {
+                if output.type == EventType.handoffCreated, let conversation = output.key,
+                   let handoff = run.engine.conversations[conversation]?.state.handoff {
+                    let outcome = await summarizer.summarize(SummaryJob(handoff: handoff))
+                    run.summaries.append(ReplaySummary(conversationID: conversation, handoffID: handoff.id, outcome: outcome))
+                    if run.engine.attachSummary(outcome.summary, conversationID: conversation, handoffID: handoff.id, published: false,
+                                                now: output.time) != nil,
+                       let updated = run.engine.conversations[conversation]?.state.handoff {
+                        output.data = updated.json
+                    }
+                }
+                run.publish(output, emit: emit)
+            }
+        }
+        return run.report()
+    }
+
+    /// One replay in progress.
+    private struct Run {
+        var engine: Engine
+        var collector: ReplayFigureCollector
+        var quality: QualityMonitor
+        var handoffs: [String: HandoffOverview] = [:]
+        var handoffOrder: [String] = []
+        var lines: [[UInt8]] = []
+        var summaries: [ReplaySummary] = []
+        let source: String
+
+        init(configuration: HandoffdConfiguration) {
+            engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
+                            idleTimeout: configuration.processing.idleTimeout.milliseconds)
+            collector = ReplayFigureCollector(repeats: RepeatContacts(window: configuration.processing.repeatContactWindow.milliseconds,
+                                                                      capacity: configuration.processing.repeatContactCapacity))
+            quality = QualityMonitor(gates: configuration.qualityGates)
+            source = configuration.source
+        }
+
+        mutating func process(_ line: Substring, offset: Int64, name: String) -> [OutputEvent] {
+            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: offset), now: nil)
             collector.record(result)
             var outputs = result.outputs
             if let time = engine.latestEventTime {
@@ -40,22 +84,37 @@ public struct Replayer {
                 // The replay's instance name is fixed, so the same input keeps giving the same bytes.
                 outputs += quality.evaluate(at: time).map { $0.event(instance: "replay") }
             }
-            for output in outputs {
-                if output.channel == .handoffs, let overview = HandoffOverview(snapshot: output.data) {
-                    if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
-                    handoffs[overview.handoffID] = overview
-                }
-                var bytes = JSONWriter.bytes(output.envelope(source: configuration.source))
-                emit(bytes)
-                bytes.append(0x0A)
-                report.lines.append(bytes)
-            }
+            return outputs
         }
-        report.counters = engine.counters
-        report.handoffs = handoffOrder.compactMap { handoffs[$0] }
-        report.figures = collector.figures
-        return report
+
+        mutating func publish(_ output: OutputEvent, emit: ([UInt8]) -> Void) {
+            if output.channel == .handoffs, let overview = HandoffOverview(snapshot: output.data) {
+                if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
+                handoffs[overview.handoffID] = overview
+            }
+            var bytes = JSONWriter.bytes(output.envelope(source: source))
+            emit(bytes)
+            bytes.append(0x0A)
+            lines.append(bytes)
+        }
+
+        func report() -> Report {
+            var report = Report()
+            report.lines = lines
+            report.counters = engine.counters
+            report.handoffs = handoffOrder.compactMap { handoffs[$0] }
+            report.figures = collector.figures
+            report.summaries = summaries
+            return report
+        }
     }
+}
+
+/// A model summary asked for during a replay, for the report.
+public struct ReplaySummary: Sendable {
+    public var conversationID: String
+    public var handoffID: String
+    public var outcome: LLMSummarizer.Outcome
 }
 
 /// The facts of one handoff a person reads in a report, as its latest snapshot on the wire says them.

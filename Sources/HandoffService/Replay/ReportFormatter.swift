@@ -140,3 +140,46 @@ public enum ReportFormatter {
         return Int(exactly: rounded).map(String.init) ?? String(rounded)
     }
 }
+
+// MARK: - Model summaries (replay --llm)
+
+extension ReportFormatter {
+    /// One line per handoff: the summary's source, facts proposed and kept, model latency.
+    public static func summaries(_ report: Replayer.Report) -> String {
+        guard !report.summaries.isEmpty else { return "" }
+        var lines = ["", "Model summaries (\(report.summaries.count)):"]
+        var proposed = 0
+        var kept = 0
+        var models = 0
+        for entry in report.summaries {
+            let figures = entry.outcome.figures
+            proposed += figures.factsProposed
+            kept += figures.factsKept
+            if entry.outcome.isModelSummary { models += 1 }
+            var line = "  \(entry.conversationID)  \(entry.outcome.summary.source)  facts \(figures.factsKept)/\(figures.factsProposed) kept"
+            line += "  \(entry.outcome.latency.milliseconds) ms  \(entry.outcome.attempts) answer\(entry.outcome.attempts == 1 ? "" : "s")"
+            if let reason = figures.fallbackReason { line += "  (\(reason))" }
+            lines.append(line)
+        }
+        let retention = proposed == 0 ? "n/a" : String(Int((Double(kept) / Double(proposed) * 100).rounded())) + " %"
+        lines.append("  model summaries used: \(models) of \(report.summaries.count); fact retention \(kept)/\(proposed) (\(retention))")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func summariesJSON(_ report: Replayer.Report) -> JSONValue {
+        .object(["summaries": .array(report.summaries.map { entry in
+            var members: [String: JSONValue] = [
+                "conversation_id": .string(entry.conversationID),
+                "handoff_id": .string(entry.handoffID),
+                "source": .string(entry.outcome.summary.source),
+                "facts_proposed": .number(Double(entry.outcome.figures.factsProposed)),
+                "facts_kept": .number(Double(entry.outcome.figures.factsKept)),
+                "sentences_removed": .number(Double(entry.outcome.figures.sentencesRemoved)),
+                "latency_ms": .number(Double(entry.outcome.latency.milliseconds)),
+                "attempts": .number(Double(entry.outcome.attempts)),
+            ]
+            members["fallback_reason"] = entry.outcome.figures.fallbackReason.map(JSONValue.string) ?? .null
+            return .object(members)
+        })])
+    }
+}

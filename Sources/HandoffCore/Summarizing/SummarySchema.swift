@@ -1,0 +1,7 @@
+/// The JSON schema a model's summary must match: `protocols/schemas/llm.summary.json` without its
+/// descriptions (a test keeps the two equal). Sent as `response_format` and checked on every answer.
+public enum SummarySchema {
+    public static let json: JSONValue = try! JSONParser.parse(text)
+
+    static let text = #"{"additionalProperties":false,"properties":{"bot_tried":{"items":{"additionalProperties":false,"properties":{"message":{"maxLength":4,"pattern":"^m[0-9]{1,3}$","type":"string"},"what":{"maxLength":150,"type":"string"}},"required":["message","what"],"type":"object"},"maxItems":3,"type":"array"},"goal":{"maxLength":200,"type":"string"},"issue":{"maxLength":300,"type":"string"},"key_facts":{"items":{"additionalProperties":false,"properties":{"kind":{"enum":["order_number","invoice_number","amount","date","email","phone","product","error_code","tracking_number","other"],"type":"string"},"message":{"maxLength":4,"pattern":"^m[0-9]{1,3}$","type":"string"},"value":{"maxLength":80,"type":"string"}},"required":["kind","value","message"],"type":"object"},"maxItems":6,"type":"array"},"language":{"maxLength":2,"pattern":"^[a-z]{2}$","type":"string"},"open_questions":{"items":{"maxLength":150,"type":"string"},"maxItems":2,"type":"array"},"sentiment":{"enum":["positive","neutral","negative","angry"],"type":"string"},"suggested_reply":{"maxLength":400,"type":"string"}},"required":["goal","issue","bot_tried","sentiment","key_facts","open_questions","language","suggested_reply"],"type":"object"}"#
+}

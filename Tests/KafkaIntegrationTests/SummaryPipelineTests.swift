@@ -1,0 +1,161 @@
+import Foundation
+import HandoffAdmin
+import HandoffCore
+import HandoffLLM
+import HandoffService
+import Prometheus
+import Synchronization
+import Testing
+
+/// Model summaries inside `serve`: on the mock cluster, with a scripted model and a manual clock,
+/// so the deadline is tested by moving time, not by waiting for it.
+@Suite("Model summaries in the pipeline", .serialized)
+struct SummaryPipelineTests {
+    /// Processing time that moves only when the test says so.
+    final class ManualClock: Sendable {
+        private let current = Mutex(Timestamp(rfc3339: "2026-11-26T10:00:00Z")!)
+        var now: Timestamp { current.withLock { $0 } }
+        func advance(milliseconds: Int64) { current.withLock { $0 = $0.adding(milliseconds: milliseconds) } }
+    }
+
+    static func lines(_ file: String) throws -> [String] {
+        try String(contentsOf: Examples.folder.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init)
+    }
+
+    /// An answer about 02-asks-for-human (m1 customer, m2 bot, m3 customer) with nothing to drop.
+    static let humanAnswer = JSONWriter.string(.object([
+        "goal": .string("Change the e-mail address on the account."), "issue": .string("The address is said to be in use by another account."),
+        "bot_tried": .array([.object(["message": .string("m2"), "what": .string("Explained that an address belongs to one account.")])]),
+        "sentiment": .string("negative"), "key_facts": .array([]), "open_questions": .array([.string("Is there a second account?")]),
+        "language": .string("en"), "suggested_reply": .string("Hello, I'm sorry about the trouble with your e-mail address; let me look at your account."),
+    ]))
+
+    /// A cluster, a scripted model, a clock standing still, a metrics registry and a reader of the outputs.
+    static func rig(partitions: Int) throws -> (MockKafka, ScriptedModel, ManualClock, PrometheusCollectorRegistry, OutputReader) {
+        let kafka = try MockKafka(partitions: partitions)
+        return (kafka, ScriptedModel(logger: kafka.logger), ManualClock(), PrometheusCollectorRegistry(), try kafka.reader())
+    }
+
+    func pipeline(_ kafka: MockKafka, _ model: ScriptedModel, clock: ManualClock, registry: PrometheusCollectorRegistry,
+                  _ change: (inout LLMConfiguration) -> Void) throws -> HandoffPipeline {
+        var configuration = HandoffdConfiguration()
+        configuration.llm = LLMSummarizerTests.configuration(model, change)
+        return HandoffPipeline(configuration: configuration, kafka: kafka.configuration(), logger: kafka.logger,
+                               metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)),
+                               clock: { clock.now }, summaries: try configuration.summaryWorkers(logger: kafka.logger))
+    }
+
+    static func metric(_ registry: PrometheusCollectorRegistry, _ line: String) -> Bool {
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self).split(separator: "\n").contains { $0.hasPrefix(line) }
+    }
+
+    @Test("a slow model never holds a handoff past the deadline: it goes out extractive, the model's summary follows as handoff.updated")
+    func deadline() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        model.script([.hang(then: Self.humanAnswer)])
+        try await model.serving {
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry) { $0.summarizeAhead = false; $0.deadline = .seconds(2) }
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: try Self.lines("02-asks-for-human.jsonl"))
+                // The customer is told at once; the agents' event waits for the summary.
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffAnnounced }.isEmpty })
+                #expect(await reader.wait(timeout: .seconds(1)) { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty } == false,
+                        "held while the clock stands before the deadline")
+                #expect(model.requests == 1)
+
+                clock.advance(milliseconds: 2001)
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+                let created = try #require(reader.events(ofType: EventType.handoffCreated).first)
+                #expect(created["data"]?["summary"]?["source"]?.stringValue == "extractive")
+                #expect(created["data"]?["revision"]?.intValue == 1)
+
+                model.releaseHung()
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
+                let updated = try #require(reader.events(ofType: EventType.handoffUpdated).first)
+                #expect(updated["data"]?["handoff_id"] == created["data"]?["handoff_id"])
+                #expect(updated["data"]?["revision"]?.intValue == 2)
+                #expect(updated["data"]?["summary"]?["source"]?.stringValue == "llm")
+                #expect(updated["data"]?["summary"]?["suggested_reply"]?.stringValue?.isEmpty == false)
+                #expect(updated["data"]?["queue"] == created["data"]?["queue"] && updated["data"]?["reasons"] == created["data"]?["reasons"])
+                #expect(Self.metric(registry, #"handoffd_handoff_summaries_total{at_publication="deadline"} 1"#))
+            }
+        }
+        await reader.close()
+    }
+
+    @Test("a model that answers within the deadline: the handoff carries its summary from the first revision, and nothing follows")
+    func inTime() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        model.script([.answer(Self.humanAnswer)])
+        try await model.serving {
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry) { $0.summarizeAhead = false }
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: try Self.lines("02-asks-for-human.jsonl"))
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+            }
+        }
+        let created = try #require(reader.events(ofType: EventType.handoffCreated).first)
+        #expect(created["data"]?["summary"]?["source"]?.stringValue == "llm")
+        #expect(created["data"]?["summary"]?["covers_through"]?.stringValue == "conv-human-002-m3")
+        #expect(reader.events(ofType: EventType.handoffUpdated).isEmpty)
+        #expect(Self.metric(registry, #"handoffd_handoff_summaries_total{at_publication="model"} 1"#))
+        await reader.close()
+    }
+
+    @Test("summaries written while a conversation nears escalation are ready the moment it escalates: no request at handoff time")
+    func ahead() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        model.script([], otherwise: .answer(LLMSummarizerTests.answer(facts: [("order_number", "A-10023", "m5")])))
+        let lines = try Self.lines("03-frustration.jsonl")
+        try await model.serving {
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry) { $0.summarizeAhead = true }
+            try await running([pipeline], logger: kafka.logger) {
+                // Up to the bot's third reply: two unsuccessful ones behind it, not yet escalated.
+                try await kafka.publish(lines: Array(lines.prefix(8)))
+                let deadline = ContinuousClock.now + .seconds(60)
+                // The first summary may be of a shorter transcript (m1…m4, so m5 cited by the answer is
+                // dropped and it falls back); it is asked again for the transcript as it has grown.
+                while ContinuousClock.now < deadline, !Self.metric(registry, #"handoffd_summaries_total{source="llm",purpose="ahead"} "#) {
+                    try await Task.sleep(for: .milliseconds(50))
+                }
+                let asked = model.requests
+                #expect(asked >= 1)
+                #expect(reader.events(ofType: EventType.handoffCreated).isEmpty)
+                try await kafka.publish(lines: Array(lines.dropFirst(8)))
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+                #expect(model.requests == asked, "the handoff needed no request of its own")
+            }
+        }
+        let created = try #require(reader.events(ofType: EventType.handoffCreated).first)
+        #expect(created["data"]?["summary"]?["source"]?.stringValue == "llm")
+        #expect(created["data"]?["summary"]?["key_facts"]?.arrayValue?.first?["message_id"]?.stringValue == "conv-frustrated-003-m5")
+        #expect(created["data"]?["summary"]?["escalation_reason"]?.stringValue?.contains("unsuccessful") == true, "the broker's reason, decided at the handoff")
+        #expect(Self.metric(registry, #"handoffd_handoff_summaries_total{at_publication="ready"} 1"#))
+        await reader.close()
+    }
+
+    @Test("a dead model endpoint while events pour in: every handoff still goes out, extractive, and processing does not stall")
+    func deadEndpoint() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 3)
+        let expected = try Examples.escalating()
+        model.script([], otherwise: .status(503, body: "down"))
+        try await model.serving {
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry) {
+                $0.maxRetries = 0
+                $0.breakerThreshold = 3
+            }
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: Examples.interleaved(try Examples.conversations()))
+                #expect(await reader.wait { Set($0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.compactMap { $0["subject"]?.stringValue }) == expected })
+            }
+        }
+        let created = reader.events(ofType: EventType.handoffCreated)
+        #expect(created.count == expected.count)
+        #expect(created.allSatisfy { $0["data"]?["summary"]?["source"]?.stringValue == "extractive" })
+        // Three failures open the circuit; a second request may have been under way already (two at once).
+        #expect(model.requests <= 3 + 1, "\(model.requests) requests")
+        await reader.close()
+    }
+}
