@@ -86,8 +86,12 @@ struct Replay: AsyncParsableCommand {
             report = Replayer(configuration: configuration).run(lines: lines, name: input, emit: write)
         }
         FileHandle.standardError.write(Data((ReportFormatter.replaySummary(report, policyVersion: configuration.policy.version)
-                                             + ReportFormatter.summaries(report)).utf8))
+                                             + ReportFormatter.summaries(report) + ReportFormatter.waits(report.waits)).utf8))
         var json = ReportFormatter.json(report.figures, policyVersion: configuration.policy.version)
+        if case .object(var members) = json {
+            members["waits"] = ReportFormatter.waitsJSON(report.waits)
+            json = .object(members)
+        }
         if llm, case .object(var members) = json {
             members["llm"] = ReportFormatter.summariesJSON(report)
             json = .object(members)

@@ -35,24 +35,24 @@ final class MockKafka: Sendable {
         HandoffPipeline(configuration: HandoffdConfiguration(), kafka: configuration(group: group), logger: logger)
     }
 
-    /// Publishes records as a chat frontend would; returns when all are acknowledged.
-    func publish(_ records: [(key: String?, value: [UInt8], headers: [(String, [UInt8])])]) async throws {
+    /// Publishes records as a chat frontend would (or, to `topic`, an agent desktop); returns when all are acknowledged.
+    func publish(_ records: [(key: String?, value: [UInt8], headers: [(String, [UInt8])])], to topic: String? = nil) async throws {
         let acknowledged = Mutex(0)
         let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: brokers), logger: logger) { _, error in
             if error == nil { acknowledged.withLock { $0 += 1 } }
         }
         for (index, record) in records.enumerated() {
-            try await producer.send(topic: topics.conversations, key: record.key.map { Array($0.utf8) }, value: record.value, headers: record.headers, token: UInt64(index + 1))
+            try await producer.send(topic: topic ?? topics.conversations, key: record.key.map { Array($0.utf8) }, value: record.value, headers: record.headers, token: UInt64(index + 1))
         }
         #expect(await producer.flush(timeout: .seconds(60)))
         #expect(acknowledged.withLock { $0 } == records.count)
     }
 
-    func publish(lines: [String]) async throws {
+    func publish(lines: [String], to topic: String? = nil) async throws {
         try await publish(lines.map { line in
             let key = (try? JSONParser.parse(line))?["subject"]?.stringValue
             return (key, Array(line.utf8), [])
-        })
+        }, to: topic)
     }
 
     func reader() throws -> OutputReader {

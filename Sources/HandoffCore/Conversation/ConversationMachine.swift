@@ -34,8 +34,10 @@ public struct ConversationMachine: Sendable {
     ///   - event: a validated event of this conversation.
     ///   - policy: the rules in force.
     ///   - now: the processing time (the event's time in replay).
+    ///   - estimate: the wait of a handoff this event creates, from the queue view (nil: none).
     /// - Returns: the outputs to publish, in order.
-    public mutating func handle(_ event: ConversationEvent, policy: EscalationPolicy, now: Timestamp) -> [ConversationAction] {
+    public mutating func handle(_ event: ConversationEvent, policy: EscalationPolicy, now: Timestamp,
+                                estimate: ((Handoff) -> WaitEstimate?)? = nil) -> [ConversationAction] {
         precondition(event.conversationID == state.conversationID, "event routed to the wrong conversation")
         if state.recentEventIDs.contains(event.id) {
             return [.redelivered]
@@ -44,7 +46,7 @@ public struct ConversationMachine: Sendable {
         if state.recentEventIDs.count > Self.eventIDHistory { state.recentEventIDs.removeFirst() }
         state.lastEventAt = event.time
 
-        var context = Context(event: event, policy: policy, now: now)
+        var context = Context(event: event, policy: policy, now: now, estimate: estimate)
         switch event.payload {
         case .started(let started):
             state.customerID = started.customerID
@@ -105,6 +107,7 @@ public struct ConversationMachine: Sendable {
         let event: ConversationEvent
         let policy: EscalationPolicy
         let now: Timestamp
+        let estimate: ((Handoff) -> WaitEstimate?)?
         var reasons: [EscalationReason] = []
         /// The customer message of this event, when it is one.
         var customerScores: TopicClassifier.Scores?
@@ -377,7 +380,7 @@ public struct ConversationMachine: Sendable {
         let language = state.language
         let frustrated = context.reasons.contains { [.frustration, .repeatedFailures, .deadEnd].contains($0.code) }
         let summary = Self.summarizer.summarize(state: state, reasons: context.reasons, category: category, language: language)
-        let handoff = Handoff(
+        var handoff = Handoff(
             id: Handoff.id(conversationID: state.conversationID, triggerEventID: event.id),
             revision: 1,
             conversationID: state.conversationID,
@@ -404,6 +407,7 @@ public struct ConversationMachine: Sendable {
             policyVersion: policy.version,
             triggerEventID: event.id
         )
+        handoff.waitEstimate = context.estimate?(handoff)
         state.handoff = handoff
         let announcementLanguage = Announcements.language(language)
         let conversation = state.conversationID
@@ -415,9 +419,9 @@ public struct ConversationMachine: Sendable {
                                   "conversation_id": .string(conversation),
                                   "handoff_id": .string(handoff.id),
                                   "queue": .string(handoff.queue),
-                                  "text": .string(Announcements.handoff(announcementLanguage)),
+                                  "text": .string(Announcements.handoff(announcementLanguage, wait: handoff.waitEstimate)),
                                   "language": .string(announcementLanguage),
-                              ]), policyVersion: policy.version)),
+                              ].merging(Self.waitMembers(handoff.waitEstimate)) { $1 }), policyVersion: policy.version)),
             .emit(OutputEvent(channel: .directives, key: conversation, id: "\(handoff.id)/paused", type: EventType.botPaused,
                               subject: conversation, time: context.now, data: .object([
                                   "conversation_id": .string(conversation),
@@ -490,6 +494,38 @@ public struct ConversationMachine: Sendable {
             handoff.summary = summary
             return []
         }
+    }
+
+    /// Tells the waiting customer and the agents a new estimate: a new revision of the handoff and a
+    /// fresh announcement. Nothing when the handoff is no longer waiting or is another one.
+    public mutating func updateEstimate(_ estimate: WaitEstimate, handoffID: String, now: Timestamp) -> [ConversationAction] {
+        guard let current = state.handoff, current.id == handoffID, current.status == .waiting || current.status == .requeued else {
+            return [.ignored("wait estimate for handoff \(handoffID), which is not waiting")]
+        }
+        var actions = updateHandoff(handoffID, cause: "wait estimate", now: now) { handoff in
+            handoff.waitEstimate = estimate
+            return []
+        }
+        let language = Announcements.language(state.handoff?.language ?? "en")
+        let text = Announcements.handoff(language, wait: estimate, update: true)
+        guard let handoff = state.handoff, !text.isEmpty else { return actions }
+        actions.append(.emit(OutputEvent(channel: .directives, key: state.conversationID, id: "\(handoff.id)/announced/r\(handoff.revision)",
+                                         type: EventType.handoffAnnounced, subject: state.conversationID, time: now, data: .object([
+                                             "conversation_id": .string(state.conversationID),
+                                             "handoff_id": .string(handoff.id),
+                                             "queue": .string(handoff.queue),
+                                             "text": .string(text),
+                                             "language": .string(language),
+                                         ].merging(Self.waitMembers(estimate)) { $1 }), policyVersion: handoff.policyVersion)))
+        return actions
+    }
+
+    /// The wait fields of an announcement.
+    static func waitMembers(_ estimate: WaitEstimate?) -> [String: JSONValue] {
+        guard let estimate else { return [:] }
+        var members: [String: JSONValue] = ["position": .number(Double(estimate.position))]
+        if let minutes = estimate.minutes { members["wait_minutes"] = .number(Double(minutes)) }
+        return members
     }
 
     /// After a handoff closes, the bot starts afresh: old failures must not re-trigger at once.

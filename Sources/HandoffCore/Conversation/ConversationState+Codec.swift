@@ -224,7 +224,8 @@ extension Handoff {
             createdAt: try parseTime("created_at"),
             updatedAt: try parseTime("updated_at"),
             policyVersion: try reader.string("policy_version"),
-            triggerEventID: try reader.string("trigger_event_id")
+            triggerEventID: try reader.string("trigger_event_id"),
+            waitEstimate: reader.member("wait_estimate").flatMap(WaitEstimate.init(json:))
         )
     }
 }

@@ -39,7 +39,9 @@ public struct Engine: Sendable {
 
     /// Processes one record.
     /// - Parameter now: the processing time; nil in replay, where the clock follows the events' `time`.
-    public mutating func process(value: [UInt8], headers: [(String, [UInt8])] = [], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?) -> Result {
+    /// - Parameter estimate: the wait of a handoff the record creates (from the queue view).
+    public mutating func process(value: [UInt8], headers: [(String, [UInt8])] = [], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?,
+                                 estimate: ((Handoff) -> WaitEstimate?)? = nil) -> Result {
         var result = Result()
         counters.records += 1
         let keyText = key.flatMap { String(validating: $0, as: UTF8.self) }
@@ -68,7 +70,7 @@ public struct Engine: Sendable {
                 return result
             }
             touched.insert(event.conversationID)
-            let actions = machine.handle(event, policy: policy, now: time)
+            let actions = machine.handle(event, policy: policy, now: time, estimate: estimate)
             machine.noteApplied(offset: origin.offset)
             for action in actions {
                 switch action {
@@ -105,6 +107,27 @@ public struct Engine: Sendable {
         }
         conversations[conversationID] = machine
         touched.insert(conversationID)
+        return outputs
+    }
+
+    /// Re-estimates every waiting handoff of this instance and tells those whose estimate changed
+    /// materially (``WaitEstimate/differsMaterially(from:)``) or was last told `maxSilence` ago or more.
+    public mutating func refreshEstimates(now: Timestamp, maxSilence: Int64, estimate: (Handoff) -> WaitEstimate?) -> [OutputEvent] {
+        var outputs: [OutputEvent] = []
+        // In conversation order, so a replay gives the same bytes every time.
+        let waiting = conversations.filter { $0.value.state.handoff.map { $0.status == .waiting || $0.status == .requeued } ?? false }.keys.sorted()
+        for id in waiting {
+            let machine = conversations[id]!
+            guard let handoff = machine.state.handoff, let fresh = estimate(handoff) else { continue }
+            if let told = handoff.waitEstimate, !fresh.differsMaterially(from: told), now.milliseconds(since: told.estimatedAt) < maxSilence { continue }
+            var changed = machine
+            for case .emit(let output) in changed.updateEstimate(fresh, handoffID: handoff.id, now: now) {
+                outputs.append(output)
+                counters.outputsByType[output.type, default: 0] += 1
+            }
+            conversations[id] = changed
+            touched.insert(id)
+        }
         return outputs
     }
 

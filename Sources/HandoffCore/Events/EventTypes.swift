@@ -22,6 +22,7 @@ public enum EventType {
     public static let deadLetter = "support.deadletter"
     public static let qualityAlert = "support.quality.alert"
     public static let qualityResolved = "support.quality.resolved"
+    public static let queueStats = "support.queue.stats"
 
     /// The input types read from the conversations topic.
     public static let conversationInputs: Set<String> = [

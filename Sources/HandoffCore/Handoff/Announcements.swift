@@ -6,6 +6,51 @@ public enum Announcements {
         languages.contains(language) ? language : "en"
     }
 
+    /// "Someone is taking over" with, when there is an estimate, when: "… in about 4 minutes", or that
+    /// nobody is available right now. `update`: only the new wait.
+    public static func handoff(_ language: String, wait: WaitEstimate?, update: Bool = false) -> String {
+        let lead = update ? "" : handoff(language)
+        guard let wait else { return lead }
+        let sentence: String
+        if let minutes = wait.minutes {
+            sentence = self.wait(language, minutes: minutes)
+        } else if wait.method == .noAgents {
+            sentence = unavailable(language)
+        } else {
+            return lead
+        }
+        return lead.isEmpty ? sentence : lead + " " + sentence
+    }
+
+    /// "A colleague will be with you in about N minutes."
+    static func wait(_ language: String, minutes: Int) -> String {
+        let one = minutes == 1
+        switch self.language(language) {
+        case "de": return one ? "Jemand ist in etwa einer Minute für Sie da." : "Jemand ist in etwa \(minutes) Minuten für Sie da."
+        case "fr": return one ? "Quelqu'un sera avec vous dans environ une minute." : "Quelqu'un sera avec vous dans environ \(minutes) minutes."
+        case "es": return one ? "Alguien le atenderá en aproximadamente un minuto." : "Alguien le atenderá en aproximadamente \(minutes) minutos."
+        case "it": return one ? "Qualcuno sarà da lei tra circa un minuto." : "Qualcuno sarà da lei tra circa \(minutes) minuti."
+        case "nl": return one ? "Over ongeveer een minuut helpt iemand u verder." : "Over ongeveer \(minutes) minuten helpt iemand u verder."
+        case "pt": return one ? "Alguém estará consigo dentro de cerca de um minuto." : "Alguém estará consigo dentro de cerca de \(minutes) minutos."
+        case "cs": return one ? "Někdo se vám bude věnovat asi za minutu." : "Někdo se vám bude věnovat asi za \(minutes) min."
+        default: return one ? "A colleague will be with you in about a minute." : "A colleague will be with you in about \(minutes) minutes."
+        }
+    }
+
+    /// Nobody is logged in for the queue.
+    static func unavailable(_ language: String) -> String {
+        switch self.language(language) {
+        case "de": return "Gerade ist leider niemand aus dem Team erreichbar; wir können Sie zurückrufen."
+        case "fr": return "Personne de l'équipe n'est disponible pour le moment ; nous pouvons vous rappeler."
+        case "es": return "Ahora mismo no hay nadie del equipo disponible; podemos llamarle."
+        case "it": return "Al momento nessuno del team è disponibile; possiamo richiamarla."
+        case "nl": return "Er is op dit moment niemand van het team beschikbaar; we kunnen u terugbellen."
+        case "pt": return "Neste momento ninguém da equipa está disponível; podemos ligar-lhe."
+        case "cs": return "Momentálně není nikdo z týmu k dispozici; můžeme vám zavolat zpět."
+        default: return "Nobody from the team is available right now; we can call you back."
+        }
+    }
+
     /// "Someone is taking over, you need not repeat anything."
     public static func handoff(_ language: String) -> String {
         switch self.language(language) {

@@ -23,6 +23,7 @@ extension Handoff {
         ]
         if let customerTier { members["customer_tier"] = .string(customerTier) }
         if let agentID { members["agent_id"] = .string(agentID) }
+        if let waitEstimate { members["wait_estimate"] = waitEstimate.json }
         return .object(members)
     }
 }

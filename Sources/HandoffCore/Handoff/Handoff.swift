@@ -26,6 +26,8 @@ public struct Handoff: Sendable, Equatable {
     public var updatedAt: Timestamp
     public var policyVersion: String
     public var triggerEventID: String
+    /// The expected wait, as last told (kept current while the handoff waits).
+    public var waitEstimate: WaitEstimate?
 
     /// The id of a handoff: a function of the conversation and the event that triggered it, so a
     /// re-emission after a crash carries the same id even when no state survived.

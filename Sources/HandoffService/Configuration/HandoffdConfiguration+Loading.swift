@@ -52,7 +52,7 @@ extension HandoffdConfiguration {
     }
 
     private mutating func read(_ root: Node?, _ reader: ConfigReader) {
-        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority", "llm"])
+        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority", "llm", "waits"])
         reader.string(top["source"], "source", into: &source)
         if let node = top["source"], let text = node.string, !text.contains(":") {
             reader.problem(node, "source", "must be a URI (e.g. urn:handoffd:prod or https://support.example.com/handoffd), got '\(text)'")
@@ -110,9 +110,27 @@ extension HandoffdConfiguration {
 
         readQualityGates(top["quality_gates"], reader)
         readLLM(top["llm"], reader)
+        readWaits(top["waits"], reader)
         readRules(top["rules"], reader)
         readRouting(top["routing"], reader)
         readPriority(top["priority"], reader)
+    }
+
+    private mutating func readWaits(_ node: Node?, _ reader: ConfigReader) {
+        let nodes = reader.mapping(node, "waits", allowed: ["default_handle_time", "handle_times", "history_window", "update_interval", "max_silence", "stats_interval"])
+        reader.duration(nodes["default_handle_time"], "waits.default_handle_time", into: &waits.defaultHandleTime)
+        reader.duration(nodes["history_window"], "waits.history_window", into: &waits.historyWindow)
+        reader.duration(nodes["update_interval"], "waits.update_interval", into: &waits.updateInterval)
+        reader.duration(nodes["max_silence"], "waits.max_silence", into: &waits.maxSilence)
+        reader.duration(nodes["stats_interval"], "waits.stats_interval", into: &waits.statsInterval)
+        for (queue, value) in reader.mapping(nodes["handle_times"], "waits.handle_times", allowed: []) {
+            var duration: Duration = .zero
+            reader.duration(value, "waits.handle_times.\(queue)", into: &duration)
+            waits.handleTimes[queue] = duration
+        }
+        for (key, duration) in [("default_handle_time", waits.defaultHandleTime), ("update_interval", waits.updateInterval)] where duration <= .zero {
+            reader.problem(nodes[key], "waits.\(key)", "must be more than zero")
+        }
     }
 
     private mutating func readRules(_ node: Node?, _ reader: ConfigReader) {

@@ -23,6 +23,31 @@ public struct HandoffdConfiguration: Sendable, Equatable {
     public var policy = EscalationPolicy()
     /// The model that writes handoff summaries (off by default: the extractive summary is used).
     public var llm = LLMConfiguration()
+    /// Wait estimates: how they are learned, kept live and scored.
+    public var waits = Waits()
+
+    public struct Waits: Sendable, Equatable {
+        /// Handle time assumed until a queue has history. Default 6 minutes.
+        public var defaultHandleTime: Duration = .seconds(360)
+        /// Per-queue defaults, overriding it.
+        public var handleTimes: [String: Duration] = [:]
+        /// Handle times and waits older than this are not learned from. Default 8 h.
+        public var historyWindow: Duration = .seconds(8 * 3600)
+        /// How often waiting customers' estimates are recomputed. Default 15 s.
+        public var updateInterval: Duration = .seconds(15)
+        /// A waiting customer hears at least this often, even when nothing changed much. Default 5 minutes.
+        public var maxSilence: Duration = .seconds(300)
+        /// How often each instance publishes `support.queue.stats` (estimate error per queue). Default 5 minutes.
+        public var statsInterval: Duration = .seconds(300)
+        public init() {}
+
+        public var estimator: WaitEstimator {
+            var settings = WaitEstimator.Settings()
+            settings.defaultHandleTime = defaultHandleTime.seconds
+            settings.historyWindow = historyWindow.seconds
+            return WaitEstimator(settings: settings, defaultHandleTimes: handleTimes.mapValues(\.seconds))
+        }
+    }
 
     public init() {}
 
@@ -90,4 +115,5 @@ public struct HandoffdConfiguration: Sendable, Equatable {
 
 extension Duration {
     var milliseconds: Int64 { components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000 }
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

@@ -1,22 +1,17 @@
 public import HandoffCore
 import Synchronization
 
-/// What every instance knows about all queues: agents' last status and the open handoffs,
-/// rebuilt by reading `support.agents` and `support.handoffs` in full.
+/// What every instance knows about all queues (``QueueView``), rebuilt by reading `support.agents`
+/// and `support.handoffs` in full, outside the consumer group, beside the processing loop.
+///
+/// How stale it can be: a record is applied when the reader has fetched it; ``delay`` is the time from
+/// the record's Kafka timestamp to its application (the worst of the last batch), and the reader's lag
+/// is exported as a metric. An instance's own handoffs reach its view the same way, after their round trip.
 public final class GlobalView: Sendable {
-    public struct OpenHandoff: Sendable, Equatable {
-        public var handoffID: String
-        public var conversationID: String
-        public var queue: String
-        public var status: String
-        public var priority: Int
-        public var revision: Int
-    }
-
-    private struct State: ~Copyable {
-        var agents: [String: AgentStatus] = [:]
-        var open: [String: OpenHandoff] = [:]
+    private struct State {
+        var view = QueueView()
         var recordsRead = 0
+        var lastDelayMilliseconds: Int64 = 0
     }
 
     private let state = Mutex(State())
@@ -25,30 +20,35 @@ public final class GlobalView: Sendable {
 
     public func apply(agent status: AgentStatus) {
         state.withLock { state in
-            state.agents[status.agentID] = status
+            state.view.apply(agent: status)
             state.recordsRead += 1
         }
     }
 
-    /// Applies a `support.handoff.created`/`updated` snapshot; closed handoffs leave the view.
+    /// Applies a `support.handoff.created`/`updated` snapshot (its `data`).
     public func apply(handoffSnapshot data: JSONValue) {
-        guard case .string(let id)? = data["handoff_id"], case .string(let status)? = data["status"] else { return }
-        let revision = data["revision"]?.intValue ?? 0
         state.withLock { state in
+            state.view.apply(snapshot: data)
             state.recordsRead += 1
-            if let known = state.open[id], known.revision > revision { return }
-            guard status == "waiting" || status == "accepted" || status == "requeued" else {
-                state.open.removeValue(forKey: id)
-                return
-            }
-            let queue: String = if case .string(let queue)? = data["queue"] { queue } else { "" }
-            let conversation: String = if case .string(let conversation)? = data["conversation_id"] { conversation } else { "" }
-            let priority = data["priority"]?.intValue ?? 4
-            state.open[id] = OpenHandoff(handoffID: id, conversationID: conversation, queue: queue, status: status, priority: priority, revision: revision)
         }
     }
 
-    public var agents: [String: AgentStatus] { state.withLock { $0.agents } }
-    public var openHandoffs: [String: OpenHandoff] { state.withLock { $0.open } }
+    /// Notes how long the records just applied took from their Kafka timestamp to here.
+    func noteDelay(milliseconds: Int64) {
+        state.withLock { $0.lastDelayMilliseconds = max(0, milliseconds) }
+    }
+
+    /// A consistent copy of the queues as of now.
+    public var queues: QueueView { state.withLock { $0.view } }
+
+    /// Takes the acceptances seen since the last call (scoring).
+    public func takeServed() -> [(entry: QueueView.Entry, waited: Double)] {
+        state.withLock { $0.view.takeServed() }
+    }
+
+    public var agents: [String: QueueView.Agent] { state.withLock { $0.view.agents } }
+    public var openHandoffs: [String: QueueView.Entry] { state.withLock { $0.view.open } }
     public var recordsRead: Int { state.withLock { $0.recordsRead } }
+    /// From a record's Kafka timestamp to its application, for the last batch read (milliseconds).
+    public var delay: Int64 { state.withLock { $0.lastDelayMilliseconds } }
 }

@@ -194,6 +194,10 @@ public final class HandoffPipeline: Service, Sendable {
         let source = configuration.source
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
         var desk = SummaryDesk(deadline: configuration.llm.deadline.milliseconds)
+        let estimator = configuration.waits.estimator
+        var scoreboard = WaitScoreboard(recordLimit: 0)
+        var lastRefresh = clock()
+        var lastStats = clock()
 
         /// Publishes one output, tracked under its record; outputs with no record (a summary arriving
         /// after its handoff went out) are sent untracked: losing one costs the agent only the model's summary.
@@ -222,6 +226,32 @@ public final class HandoffPipeline: Service, Sendable {
                                                       "summary": "\(output.data["summary"]?["source"]?.stringValue ?? "")", "summary_at": "\(how)"])
             try await send(output, under: (held.partition, held.offset))
             tracker.finish(held.partition, held.offset)
+        }
+
+        /// Waiting customers whose estimate changed materially hear of it; acceptances are scored; every
+        /// `stats_interval` the per-queue figures go out as `support.queue.stats`.
+        func refreshWaits(now: Timestamp) async throws {
+            for (entry, waited) in globalView.takeServed() where engine.conversations[entry.conversationID] != nil {
+                scoreboard.served(handoffID: entry.handoffID, waited: waited)
+                metrics.waitScored(queue: entry.queue, estimate: entry.estimate, waited: waited)
+            }
+            if now.milliseconds(since: lastRefresh) >= configuration.waits.updateInterval.milliseconds {
+                lastRefresh = now
+                let queues = globalView.queues
+                let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds) { handoff in
+                    estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: queues, now: now)
+                }
+                for output in updates { try await send(output, under: nil) }
+                metrics.globalView(delayMilliseconds: globalView.delay)
+            }
+            if now.milliseconds(since: lastStats) >= configuration.waits.statsInterval.milliseconds {
+                lastStats = now
+                for queue in scoreboard.byQueue.keys.sorted() {
+                    guard let data = scoreboard.statsEvent(queue: queue, instance: configuration.instance, now: now) else { continue }
+                    let id = "stats/\(configuration.instance)/\(queue)/\(now.millisecondsSinceEpoch)"
+                    try await send(OutputEvent(channel: .alerts, key: queue, id: id, type: EventType.queueStats, subject: queue, time: now, data: data), under: nil)
+                }
+            }
         }
 
         /// Model summaries that finished: into the handoff still held for them, or as an update of one
@@ -285,6 +315,11 @@ public final class HandoffPipeline: Service, Sendable {
                     try await restore(added, into: &engine, ownerOf: &ownerOf, configuration: configuration)
                 }
             }
+            // The queues as the global logs show them now: new handoffs are estimated against this.
+            let queues = globalView.queues
+            let estimate = { (handoff: Handoff) in
+                estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: queues, now: handoff.createdAt)
+            }
             // Records are finished only after the batch's changelog writes are queued under them, so an
             // offset is committed only once the state it produced is stored.
             var held: [(TopicPartition, Int64)] = []
@@ -296,7 +331,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
-                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now)
+                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now, estimate: estimate)
                 quality.observe(result, at: now)
                 if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
                    repeats.started(customer: started.customerID, conversation: event.conversationID, at: now) {
@@ -322,6 +357,12 @@ public final class HandoffPipeline: Service, Sendable {
                     return logger
                 }
                 for var output in result.outputs {
+                    if output.type == EventType.handoffCreated, let conversation = result.conversationID,
+                       let handoff = engine.conversations[conversation]?.state.handoff, let told = handoff.waitEstimate {
+                        scoreboard.predicted(handoffID: handoff.id, queue: handoff.queue, createdAt: handoff.createdAt, estimate: told,
+                                             baselines: estimator.baselines(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt,
+                                                                            handoffID: handoff.id, view: queues, now: handoff.createdAt))
+                    }
                     if output.type == EventType.handoffCreated, let summaries, let conversation = result.conversationID,
                        let handoff = engine.conversations[conversation]?.state.handoff {
                         if let ahead = desk.takeAhead(for: conversation), ahead.covers(handoff.transcript),
@@ -403,6 +444,7 @@ public final class HandoffPipeline: Service, Sendable {
                 try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             }
             let now = clock()
+            try await refreshWaits(now: now)
             if now.milliseconds(since: lastSweep) > 60_000 {
                 lastSweep = now
                 let evicted = engine.evictIdle(now: now)
@@ -581,6 +623,8 @@ public final class HandoffPipeline: Service, Sendable {
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 while let batch = await reader.nextBatch(), !Task.isCancelled, !Task.isShuttingDownGracefully {
+                    let applied = Timestamp.now.millisecondsSinceEpoch
+                    if let oldest = batch.compactMap(\.timestamp).min() { globalView.noteDelay(milliseconds: applied - oldest) }
                     for message in batch {
                         if message.topic == topics.agents {
                             if case .agentStatus(let status) = decoder.decode(value: message.value, headers: message.headers, key: message.keyString) {

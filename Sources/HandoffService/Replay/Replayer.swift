@@ -21,6 +21,8 @@ public struct Replayer {
         public var figures = ReplayFigures()
         /// With a model (`--llm`): each handoff's summary, its source, facts and latency.
         public var summaries: [ReplaySummary] = []
+        /// Wait estimates against the waits that followed (and the two baselines).
+        public var waits = WaitScoreboard()
     }
 
     /// Replays JSON lines (one structured-mode CloudEvent per line); blank lines are skipped.
@@ -64,6 +66,12 @@ public struct Replayer {
         var handoffOrder: [String] = []
         var lines: [[UInt8]] = []
         var summaries: [ReplaySummary] = []
+        var queues = QueueView()
+        var scoreboard = WaitScoreboard()
+        let estimator: WaitEstimator
+        let refreshInterval: Int64
+        let maxSilence: Int64
+        var lastRefresh: Timestamp?
         let source: String
 
         init(configuration: HandoffdConfiguration) {
@@ -72,13 +80,36 @@ public struct Replayer {
             collector = ReplayFigureCollector(repeats: RepeatContacts(window: configuration.processing.repeatContactWindow.milliseconds,
                                                                       capacity: configuration.processing.repeatContactCapacity))
             quality = QualityMonitor(gates: configuration.qualityGates)
+            estimator = configuration.waits.estimator
+            refreshInterval = configuration.waits.updateInterval.milliseconds
+            maxSilence = configuration.waits.maxSilence.milliseconds
             source = configuration.source
         }
 
         mutating func process(_ line: Substring, offset: Int64, name: String) -> [OutputEvent] {
-            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: offset), now: nil)
+            let view = queues
+            let estimator = self.estimator
+            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: offset), now: nil) { handoff in
+                estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: view, now: handoff.createdAt)
+            }
             collector.record(result)
             var outputs = result.outputs
+            if let status = result.agentStatus { queues.apply(agent: status) }
+            for output in outputs where output.type == EventType.handoffCreated {
+                if let handoff = output.key.flatMap({ engine.conversations[$0]?.state.handoff }), let estimate = handoff.waitEstimate {
+                    scoreboard.predicted(handoffID: handoff.id, queue: handoff.queue, createdAt: handoff.createdAt, estimate: estimate,
+                                         baselines: estimator.baselines(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt,
+                                                                        handoffID: handoff.id, view: view, now: handoff.createdAt))
+                }
+            }
+            // Waiting customers hear of material changes, on the replay's own clock.
+            if let now = engine.latestEventTime, lastRefresh.map({ now.milliseconds(since: $0) >= refreshInterval }) ?? true {
+                lastRefresh = now
+                let view = queues
+                outputs += engine.refreshEstimates(now: now, maxSilence: maxSilence) { handoff in
+                    estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: view, now: now)
+                }
+            }
             if let time = engine.latestEventTime {
                 quality.observe(result, at: time)
                 // The replay's instance name is fixed, so the same input keeps giving the same bytes.
@@ -88,6 +119,13 @@ public struct Replayer {
         }
 
         mutating func publish(_ output: OutputEvent, emit: ([UInt8]) -> Void) {
+            if output.channel == .handoffs {
+                queues.apply(snapshot: output.data)
+                for (entry, waited) in queues.takeServed() { scoreboard.served(handoffID: entry.handoffID, waited: waited) }
+                if output.data["status"]?.stringValue == Handoff.Status.abandoned.rawValue, let id = output.data["handoff_id"]?.stringValue {
+                    scoreboard.forget(handoffID: id)
+                }
+            }
             if output.channel == .handoffs, let overview = HandoffOverview(snapshot: output.data) {
                 if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
                 handoffs[overview.handoffID] = overview
@@ -105,6 +143,7 @@ public struct Replayer {
             report.handoffs = handoffOrder.compactMap { handoffs[$0] }
             report.figures = collector.figures
             report.summaries = summaries
+            report.waits = scoreboard
             return report
         }
     }

@@ -183,3 +183,42 @@ extension ReportFormatter {
         })])
     }
 }
+
+// MARK: - Wait estimates
+
+extension ReportFormatter {
+    /// Per queue: how far the wait estimates were from the waits that followed, against the two baselines.
+    public static func waits(_ scoreboard: WaitScoreboard) -> String {
+        guard !scoreboard.byQueue.isEmpty else { return "" }
+        func describe(_ figures: WaitScoreboard.Figures) -> String {
+            guard let mae = figures.meanAbsoluteError, let bias = figures.bias else { return "no data" }
+            var text = "MAE \(Int(mae.rounded())) s, bias \(bias >= 0 ? "+" : "")\(Int(bias.rounded())) s"
+            if let coverage = figures.coverage { text += ", p10–p90 coverage \(Int((coverage * 100).rounded())) %" }
+            return text
+        }
+        var lines = ["", "Wait estimates, scored when agents accepted (actual wait vs. estimate at creation):"]
+        for queue in scoreboard.byQueue.keys.sorted() {
+            let figures = scoreboard.byQueue[queue]!
+            lines.append("  \(queue) (\(figures.ours.count) accepted)")
+            lines.append("    handoffd                  \(describe(figures.ours))")
+            lines.append("    last-to-enter-service     \(describe(figures.lastToEnterService))")
+            lines.append("    queue length × mean ÷ n   \(describe(figures.queueLengthSimple))")
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    public static func waitsJSON(_ scoreboard: WaitScoreboard) -> JSONValue {
+        func describe(_ figures: WaitScoreboard.Figures) -> JSONValue {
+            .object([
+                "accepted": .number(Double(figures.count)),
+                "mae_seconds": figures.meanAbsoluteError.map(JSONValue.number) ?? .null,
+                "bias_seconds": figures.bias.map(JSONValue.number) ?? .null,
+                "p10_p90_coverage": figures.coverage.map(JSONValue.number) ?? .null,
+            ])
+        }
+        return .object(scoreboard.byQueue.mapValues { figures in
+            .object(["handoffd": describe(figures.ours), "last_to_enter_service": describe(figures.lastToEnterService),
+                     "queue_length_simple": describe(figures.queueLengthSimple)])
+        })
+    }
+}

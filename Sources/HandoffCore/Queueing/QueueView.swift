@@ -1,0 +1,174 @@
+/// Every queue as the two global logs tell it: who waits and in what order (priority, then arrival),
+/// which agents are logged in for it, and what handling and waiting have looked like lately.
+///
+/// Fed, on every instance, by `support.agents` (agent status) and `support.handoffs` (full handoff
+/// snapshots) read in full; the same logs give the same view wherever a conversation lives. Plain
+/// values, no I/O: `serve`, `replay` and the simulation drive it alike.
+public struct QueueView: Sendable {
+    public struct Agent: Sendable, Equatable {
+        public var id: String
+        public var status: AgentStatus.Status
+        public var queues: [String]
+        public var capacity: Int
+        /// Logged in: the capacity counts for its queues.
+        public var isStaffed: Bool { status == .available || status == .busy }
+    }
+
+    /// An open handoff as the log shows it.
+    public struct Entry: Sendable, Equatable {
+        public var handoffID: String
+        public var conversationID: String
+        public var queue: String
+        public var priority: Int
+        public var createdAt: Timestamp
+        public var status: Handoff.Status
+        public var revision: Int
+        public var acceptedAt: Timestamp?
+        public var agentID: String?
+        /// The estimate made when it was created (scored when it is accepted).
+        public var estimate: WaitEstimate?
+
+        var isWaiting: Bool { status == .waiting || status == .requeued }
+    }
+
+    public private(set) var agents: [String: Agent] = [:]
+    public private(set) var open: [String: Entry] = [:]
+    public private(set) var history: [String: QueueHistory] = [:]
+    /// Queues some agent has ever been seen serving: for the others, agent data is missing.
+    public private(set) var knownQueues: Set<String> = []
+    /// The latest time the logs have shown: how current the view is.
+    public private(set) var latest: Timestamp?
+    /// Acceptances seen with the estimate made at creation: what scoring needs.
+    public private(set) var served: [(entry: Entry, waited: Double)] = []
+    private let historyLimit: Int
+
+    public init(historyLimit: Int = 500) {
+        self.historyLimit = historyLimit
+    }
+
+    public mutating func apply(agent status: AgentStatus) {
+        agents[status.agentID] = Agent(id: status.agentID, status: status.status, queues: status.queues, capacity: status.capacity)
+        knownQueues.formUnion(status.queues)
+        note(status.time)
+    }
+
+    /// Applies a `support.handoff.created`/`updated` snapshot (`data`); older revisions are ignored.
+    public mutating func apply(snapshot data: JSONValue) {
+        guard let id = data["handoff_id"]?.stringValue, let revision = data["revision"]?.intValue,
+              let status = data["status"]?.stringValue.flatMap(Handoff.Status.init(rawValue:)),
+              let queue = data["queue"]?.stringValue, let created = data["created_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)),
+              let updated = data["updated_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else { return }
+        note(updated)
+        if let known = open[id], known.revision >= revision { return }
+        var entry = open[id] ?? Entry(handoffID: id, conversationID: data["conversation_id"]?.stringValue ?? "", queue: queue,
+                                      priority: data["priority"]?.intValue ?? 3, createdAt: created, status: status, revision: revision,
+                                      estimate: data["wait_estimate"].flatMap(WaitEstimate.init(json:)))
+        let previous = entry.status
+        entry.revision = revision
+        entry.status = status
+        entry.queue = queue
+        entry.priority = data["priority"]?.intValue ?? entry.priority
+        entry.agentID = data["agent_id"]?.stringValue
+        if entry.estimate == nil, revision == 1 { entry.estimate = data["wait_estimate"].flatMap(WaitEstimate.init(json:)) }
+        switch status {
+        case .waiting, .requeued:
+            if previous == .accepted { entry.acceptedAt = nil }
+            open[id] = entry
+        case .accepted:
+            if previous != .accepted {
+                entry.acceptedAt = updated
+                let waited = Double(updated.milliseconds(since: entry.createdAt)) / 1000
+                history[queue, default: QueueHistory(limit: historyLimit)].entered(after: waited, at: updated)
+                served.append((entry, waited))
+                if served.count > historyLimit { served.removeFirst(served.count - historyLimit) }
+            }
+            open[id] = entry
+        case .completed:
+            if let accepted = entry.acceptedAt {
+                history[queue, default: QueueHistory(limit: historyLimit)].handled(for: Double(updated.milliseconds(since: accepted)) / 1000, at: updated)
+            }
+            open[id] = nil
+        case .abandoned:
+            if previous == .waiting || previous == .requeued {
+                history[queue, default: QueueHistory(limit: historyLimit)].abandoned(after: Double(updated.milliseconds(since: entry.createdAt)) / 1000, at: updated)
+            }
+            open[id] = nil
+        }
+    }
+
+    private mutating func note(_ time: Timestamp) {
+        if latest.map({ time > $0 }) ?? true { latest = time }
+    }
+
+    /// Takes the acceptances seen since the last call (for scoring).
+    public mutating func takeServed() -> [(entry: Entry, waited: Double)] {
+        defer { served.removeAll() }
+        return served
+    }
+
+    // MARK: - Derived figures
+
+    /// Waiting handoffs of a queue in service order: priority (1 first), then arrival.
+    public func waiting(in queue: String) -> [Entry] {
+        open.values.filter { $0.queue == queue && $0.isWaiting }.sorted(by: Self.serviceOrder)
+    }
+
+    static func serviceOrder(_ lhs: Entry, _ rhs: Entry) -> Bool {
+        (lhs.priority, lhs.createdAt.millisecondsSinceEpoch, lhs.handoffID) < (rhs.priority, rhs.createdAt.millisecondsSinceEpoch, rhs.handoffID)
+    }
+
+    /// Waiting handoffs that will be served before one of this priority and arrival.
+    public func ahead(in queue: String, priority: Int, createdAt: Timestamp, handoffID: String) -> Int {
+        let me = Entry(handoffID: handoffID, conversationID: "", queue: queue, priority: priority, createdAt: createdAt, status: .waiting, revision: 0)
+        return open.values.filter { $0.queue == queue && $0.isWaiting && $0.handoffID != handoffID && Self.serviceOrder($0, me) }.count
+    }
+
+    /// Chat slots staffed for the queue: logged-in agents' capacity, an agent serving several queues
+    /// counted in equal shares.
+    public func staffed(_ queue: String) -> Double {
+        agents.values.filter { $0.isStaffed && $0.queues.contains(queue) }.reduce(0) { $0 + Double($1.capacity) / Double(max(1, $1.queues.count)) }
+    }
+
+    /// Staffed slots of the queue taken by a chat now. A chat whose agent has logged out (finishing
+    /// their last one at the end of a shift) takes no staffed slot: the logged-in agents' are free.
+    public func inService(_ queue: String) -> Int {
+        open.values.filter { entry in
+            entry.queue == queue && entry.status == .accepted && (entry.agentID.flatMap { agents[$0] }.map(\.isStaffed) ?? true)
+        }.count
+    }
+}
+
+/// What a queue's recent past says: handle times, waits of those who entered service, abandonments.
+public struct QueueHistory: Sendable, Equatable {
+    public private(set) var handleTimes: [Double] = []
+    /// Waits of customers as they entered service, latest last, with when.
+    public private(set) var serviceWaits: [(wait: Double, at: Timestamp)] = []
+    public private(set) var abandons: [(wait: Double, at: Timestamp)] = []
+    public private(set) var lastHandled: Timestamp?
+    let limit: Int
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    mutating func handled(for seconds: Double, at time: Timestamp) {
+        guard seconds >= 0 else { return }
+        handleTimes.append(seconds)
+        if handleTimes.count > limit { handleTimes.removeFirst() }
+        lastHandled = time
+    }
+
+    mutating func entered(after wait: Double, at time: Timestamp) {
+        serviceWaits.append((max(0, wait), time))
+        if serviceWaits.count > limit { serviceWaits.removeFirst() }
+    }
+
+    mutating func abandoned(after wait: Double, at time: Timestamp) {
+        abandons.append((max(0, wait), time))
+        if abandons.count > limit { abandons.removeFirst() }
+    }
+
+    public static func == (lhs: QueueHistory, rhs: QueueHistory) -> Bool {
+        lhs.handleTimes == rhs.handleTimes && lhs.serviceWaits.map(\.wait) == rhs.serviceWaits.map(\.wait) && lhs.abandons.map(\.wait) == rhs.abandons.map(\.wait)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import HandoffAdmin
+import HandoffCore
+import HandoffService
+import Prometheus
+import Testing
+
+/// Wait estimates inside `serve`: the queue view built from `support.agents` and `support.handoffs`
+/// read in full, estimates on created handoffs, updates when a customer moves up, scores on acceptance.
+@Suite("Wait estimates in the pipeline", .serialized)
+struct WaitPipelineTests {
+    static func event(_ id: String, _ type: String, subject: String, time: String, _ data: [String: JSONValue]) -> String {
+        JSONWriter.string(.object(["specversion": .string("1.0"), "id": .string(id), "source": .string("urn:test"), "type": .string(type),
+                                   "time": .string(time), "subject": .string(subject), "data": .object(data)]))
+    }
+
+    static func asks(_ n: Int) -> [String] {
+        let conversation = "wait-\(n)"
+        return [
+            event("\(conversation)-1", EventType.conversationStarted, subject: conversation, time: "2026-11-26T10:00:0\(n)Z",
+                  ["conversation_id": .string(conversation), "customer_id": .string("c\(n)"), "channel": .string("web"), "locale": .string("en-GB")]),
+            event("\(conversation)-2", EventType.customerMessage, subject: conversation, time: "2026-11-26T10:00:0\(n)Z",
+                  ["conversation_id": .string(conversation), "message_id": .string("\(conversation)-m1"), "text": .string("I want to talk to a person")]),
+        ]
+    }
+
+    @Test("estimates come from the agents logged in and the customers ahead; when the first is accepted, the others hear they moved up")
+    func liveEstimates() async throws {
+        let (kafka, _, clock, registry, reader) = try SummaryPipelineTests.rig(partitions: 1)
+        var configuration = HandoffdConfiguration()
+        configuration.waits.updateInterval = .seconds(15)
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(), logger: kafka.logger,
+                                       metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)), clock: { clock.now })
+        let queue = EscalationPolicy().routing.queue(for: .other, language: "en")
+        @Sendable func created(_ conversation: String) -> JSONValue? {
+            reader.events(ofType: EventType.handoffCreated).first { $0["subject"]?.stringValue == conversation }?["data"]
+        }
+        try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(lines: [Self.event("a1", EventType.agentStatus, subject: "agent-1", time: "2026-11-26T09:59:00Z", [
+                "agent_id": .string("agent-1"), "status": .string("available"), "queues": .array([.string(queue)]), "capacity": .number(1),
+            ])], to: kafka.topics.agents)
+            #expect(await waitFor { pipeline.globalView.agents.count == 1 })
+            // One at a time, so each estimate sees the handoffs before it in the view.
+            for n in 1...3 {
+                clock.advance(milliseconds: 1000)
+                try await kafka.publish(lines: Self.asks(n))
+                #expect(await reader.wait { _ in created("wait-\(n)") != nil })
+                #expect(await waitFor { pipeline.globalView.openHandoffs.count == n })
+            }
+            #expect(created("wait-1")?["wait_estimate"]?["position"]?.intValue == 1)
+            #expect(created("wait-1")?["wait_estimate"]?["seconds"]?.numberValue == 0, "a free slot: no wait")
+            #expect(created("wait-2")?["wait_estimate"]?["method"]?.stringValue == "queue_length")
+            #expect(created("wait-3")?["wait_estimate"]?["position"]?.intValue == 3)
+
+            try await kafka.publish(lines: [Self.event("acc-1", EventType.handoffAccepted, subject: "wait-1", time: "2026-11-26T10:01:00Z",
+                                                       ["conversation_id": .string("wait-1"), "agent_id": .string("agent-1")])])
+            #expect(await waitFor { pipeline.globalView.openHandoffs["\(created("wait-1")?["handoff_id"]?.stringValue ?? "")"]?.status == .accepted })
+            clock.advance(milliseconds: 16_000)
+            #expect(await reader.wait { events in
+                events.contains { $0["type"]?.stringValue == EventType.handoffUpdated && $0["subject"]?.stringValue == "wait-3"
+                    && $0["data"]?["wait_estimate"]?["position"]?.intValue == 2 } || events.contains {
+                    $0["type"]?.stringValue == EventType.handoffAnnounced && $0["subject"]?.stringValue == "wait-3" && $0["data"]?["position"]?.intValue == 2 }
+            })
+        }
+        let updates = reader.events(ofType: EventType.handoffUpdated).filter { $0["data"]?["status"]?.stringValue == "waiting" }
+        for update in updates {
+            let id = try #require(update["data"]?["handoff_id"]?.stringValue)
+            #expect(update["id"]?.stringValue == "\(id)/r\(update["data"]?["revision"]?.intValue ?? 0)")
+        }
+        await reader.close()
+    }
+
+    func waitFor(_ condition: () -> Bool) async -> Bool {
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if condition() { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return condition()
+    }
+}
