@@ -73,6 +73,16 @@ struct EventDecoderTests {
             return .handoffRequeued(handoffID: string("handoff_id"), agentID: string("agent_id"), reason: string("reason"))
         case EventType.handoffCompleted:
             return .handoffCompleted(handoffID: string("handoff_id"), agentID: string("agent_id"), handback: data["handback"] as? Bool ?? false)
+        case EventType.callbackRequested:
+            let windows = (data["windows"] as? [[String: String]] ?? []).map {
+                CallbackSlot(start: Timestamp(rfc3339: $0["start"]!)!, end: Timestamp(rfc3339: $0["end"]!)!)
+            }
+            return .callbackRequested(.init(contactRef: try required("contact_ref"), timeZone: try required("time_zone"), windows: windows, queue: string("queue")))
+        case EventType.callbackCancelled:
+            return .callbackCancelled(callbackID: string("callback_id"))
+        case EventType.callbackCompleted:
+            return .callbackCompleted(callbackID: try required("callback_id"), attempt: data["attempt"] as? Int,
+                                      outcome: try #require(ConversationEvent.CallbackOutcome(rawValue: try required("outcome"))))
         default:
             throw UnexpectedType(type: type)
         }

@@ -128,17 +128,25 @@ struct WaitEstimatorTests {
     @Test("the handoff carries the estimate, the customer hears it, and a new estimate brings an update and a new announcement")
     func told() throws {
         var script = ConversationScript()
-        let estimate = WaitEstimate(seconds: 290, p10: 100, p90: 500, position: 3, method: .queueLength, estimatedAt: script.time)
+        // One agent, busy; two customers waiting: a new handoff is third.
+        let queue = EscalationPolicy().routing.queue(for: .other, language: "en")
+        var view = QueueView()
+        view.apply(agent: AgentStatus(agentID: "x", status: .busy, queues: [queue], capacity: 1, time: Self.t0))
+        view.apply(snapshot: Self.snapshot("s", queue: queue, status: "waiting", revision: 1, created: 0, updated: 0))
+        view.apply(snapshot: Self.snapshot("s", queue: queue, status: "accepted", revision: 2, created: 0, updated: 1))
+        for index in 0..<2 { view.apply(snapshot: Self.snapshot("w\(index)", queue: queue, status: "waiting", revision: 1, created: index + 2, updated: index + 2)) }
         script.machine = ConversationMachine(state: script.machine.state)
         var machine = script.machine
         let event = ConversationEvent(id: "e-h", source: "t", time: script.time, conversationID: "conv-1", payload: .customerMessage(messageID: "m9", text: "I want to speak to a human"))
-        let actions = machine.handle(event, policy: EscalationPolicy(), now: script.time) { _ in estimate }
+        let actions = machine.handle(event, policy: EscalationPolicy(), now: script.time, advisor: QueueAdvisor(view: view))
         let outputs = actions.compactMap { if case .emit(let output) = $0 { output } else { nil } }
         let created = try #require(outputs.first { $0.type == EventType.handoffCreated })
         #expect(created.data["wait_estimate"]?["position"]?.intValue == 3)
+        let estimate = try #require(created.data["wait_estimate"].flatMap(WaitEstimate.init(json:)))
+        let minutes = try #require(estimate.minutes)
         let announced = try #require(outputs.first { $0.type == EventType.handoffAnnounced })
-        #expect(announced.data["text"]?.stringValue?.hasSuffix("A colleague will be with you in about 5 minutes.") == true)
-        #expect(announced.data["wait_minutes"]?.intValue == 5)
+        #expect(announced.data["text"]?.stringValue?.hasSuffix("A colleague will be with you in about \(minutes) minutes.") == true)
+        #expect(announced.data["wait_minutes"]?.intValue == minutes)
 
         var later = estimate
         later.position = 1

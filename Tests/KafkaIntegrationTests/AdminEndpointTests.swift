@@ -77,13 +77,15 @@ struct AdminEndpointTests {
             #expect(scrape.status == 200)
             let text = scrape.body
             #expect(metric("handoffd_handoffs_total", in: text) == Double(expected.count))
-            #expect(metric("handoffd_conversations_started_total", in: text) == 13)
+            #expect(metric("handoffd_conversations_started_total", in: text) == 14)
             #expect(metric("handoffd_handoff_reasons_total", labels: #"reason="explicit_request""#, in: text) == 4)
             #expect(metric("handoffd_handoff_reasons_total", labels: #"reason="sensitive_topic""#, in: text) == 3)
             #expect(metric("handoffd_dead_letters_total", labels: #"reason="not_json""#, in: text) == 1)
             #expect(metric("handoffd_offers_total", in: text) == 2)
             #expect(metric("handoffd_offer_answers_total", labels: #"answer="declined""#, in: text) == 1)
-            #expect(metric("handoffd_conversations_deflected_total", in: text) == 3)
+            // 14-callback's windows (March 2025) are in the past on the wall clock serve runs on: no callback
+            // is booked, so it ends resolved by the bot alone (replay, on the events' clock, books it).
+            #expect(metric("handoffd_conversations_deflected_total", in: text) == 4)
             #expect(metric("handoffd_handoffs_total", labels: #"queue="legal""#, in: text) == 1)
             #expect(metric("handoffd_time_to_escalation_seconds_count", labels: #"from="start""#, in: text) == Double(expected.count))
             #expect(metric("handoffd_processing_duration_seconds_count", in: text) >= 89)

@@ -20,7 +20,8 @@ final class MockKafka: Sendable {
         logger.logLevel = ProcessInfo.processInfo.environment["HANDOFFD_TEST_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .critical
         self.logger = logger
         cluster = try MockCluster(brokers: brokers, logger: logger)
-        for (topic, count) in [(topics.conversations, partitions), (topics.agents, 1), (topics.handoffs, partitions), (topics.directives, partitions), (topics.deadLetter, 1)] {
+        for (topic, count) in [(topics.conversations, partitions), (topics.agents, 1), (topics.handoffs, partitions), (topics.directives, partitions), (topics.deadLetter, 1),
+                               (topics.alerts, 1), (topics.callbacks, partitions)] {
             try cluster.createTopic(topic, partitions: count)
         }
     }

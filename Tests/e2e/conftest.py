@@ -45,6 +45,8 @@ TOPICS = {
     "support.handoffs": 3,
     "support.directives": 3,
     "support.deadletter": 1,
+    "support.alerts": 1,
+    "support.callbacks": 3,
 }
 
 # The group handoffd joins (from the config the tests write) and that config.

@@ -10,7 +10,7 @@ public enum ConversationAction: Sendable, Equatable {
 
 /// An event the broker publishes, fully formed except for serialisation.
 public struct OutputEvent: Sendable, Equatable {
-    public enum Channel: String, Sendable { case handoffs, directives, deadLetter, alerts }
+    public enum Channel: String, Sendable { case handoffs, directives, deadLetter, alerts, callbacks }
     public var channel: Channel
     /// The Kafka key (the conversation id for conversation outputs).
     public var key: String?

@@ -3,7 +3,7 @@
 /// `serve`, `replay`, `demo` and the tests all drive this same type, so what a policy decides on
 /// history is what it decides live.
 public struct ConversationMachine: Sendable {
-    public private(set) var state: ConversationState
+    public internal(set) var state: ConversationState
 
     static let customerCues = CustomerCueReader()
     static let botCues = BotReplyCueReader()
@@ -34,10 +34,11 @@ public struct ConversationMachine: Sendable {
     ///   - event: a validated event of this conversation.
     ///   - policy: the rules in force.
     ///   - now: the processing time (the event's time in replay).
-    ///   - estimate: the wait of a handoff this event creates, from the queue view (nil: none).
+    ///   - advisor: the queues as the global logs show them (waits, hours, callback slots); nil: no
+    ///     estimates and no callbacks.
     /// - Returns: the outputs to publish, in order.
     public mutating func handle(_ event: ConversationEvent, policy: EscalationPolicy, now: Timestamp,
-                                estimate: ((Handoff) -> WaitEstimate?)? = nil) -> [ConversationAction] {
+                                advisor: QueueAdvisor? = nil) -> [ConversationAction] {
         precondition(event.conversationID == state.conversationID, "event routed to the wrong conversation")
         if state.recentEventIDs.contains(event.id) {
             return [.redelivered]
@@ -46,7 +47,7 @@ public struct ConversationMachine: Sendable {
         if state.recentEventIDs.count > Self.eventIDHistory { state.recentEventIDs.removeFirst() }
         state.lastEventAt = event.time
 
-        var context = Context(event: event, policy: policy, now: now, estimate: estimate)
+        var context = Context(event: event, policy: policy, now: now, advisor: advisor)
         switch event.payload {
         case .started(let started):
             state.customerID = started.customerID
@@ -97,6 +98,12 @@ public struct ConversationMachine: Sendable {
                 handoff.status = .abandoned
                 return [.resumed(reason: "abandoned")]
             }
+        case .callbackRequested(let request):
+            return callbackRequested(request, context: context)
+        case .callbackCancelled(let callbackID):
+            return callbackCancelled(callbackID, now: now)
+        case .callbackCompleted(let callbackID, let attempt, let outcome):
+            return callbackCompleted(callbackID, attempt: attempt, outcome: outcome, context: context)
         }
         return decide(&context)
     }
@@ -107,7 +114,7 @@ public struct ConversationMachine: Sendable {
         let event: ConversationEvent
         let policy: EscalationPolicy
         let now: Timestamp
-        let estimate: ((Handoff) -> WaitEstimate?)?
+        let advisor: QueueAdvisor?
         var reasons: [EscalationReason] = []
         /// The customer message of this event, when it is one.
         var customerScores: TopicClassifier.Scores?
@@ -365,7 +372,7 @@ public struct ConversationMachine: Sendable {
                 "reason": .string(EscalationReason.Code.repeatedFailures.rawValue),
                 "text": .string(Announcements.offer(language)),
                 "language": .string(language),
-            ])
+            ].merging(offerWindows(context)) { $1 })
             return [.emit(OutputEvent(channel: .directives, key: state.conversationID, id: offerID, type: EventType.escalationOffered,
                                       subject: state.conversationID, time: context.now, data: data, policyVersion: context.policy.version))]
         }
@@ -407,7 +414,7 @@ public struct ConversationMachine: Sendable {
             policyVersion: policy.version,
             triggerEventID: event.id
         )
-        handoff.waitEstimate = context.estimate?(handoff)
+        handoff.waitEstimate = context.advisor?.estimate(handoff, now: context.now)
         state.handoff = handoff
         let announcementLanguage = Announcements.language(language)
         let conversation = state.conversationID
@@ -421,7 +428,8 @@ public struct ConversationMachine: Sendable {
                                   "queue": .string(handoff.queue),
                                   "text": .string(Announcements.handoff(announcementLanguage, wait: handoff.waitEstimate)),
                                   "language": .string(announcementLanguage),
-                              ].merging(Self.waitMembers(handoff.waitEstimate)) { $1 }), policyVersion: policy.version)),
+                              ].merging(Self.waitMembers(handoff.waitEstimate)) { $1 }
+                               .merging(Self.callbackOffer(handoff.waitEstimate, queue: handoff.queue, context: context)) { $1 }), policyVersion: policy.version)),
             .emit(OutputEvent(channel: .directives, key: conversation, id: "\(handoff.id)/paused", type: EventType.botPaused,
                               subject: conversation, time: context.now, data: .object([
                                   "conversation_id": .string(conversation),
@@ -433,7 +441,7 @@ public struct ConversationMachine: Sendable {
 
     /// The category of the conversation: a sensitive topic named in the reasons wins, then the
     /// topic vocabulary over the whole conversation; a technical question beyond the documentation is technical.
-    private func resolveCategory(_ context: Context) -> Category {
+    func resolveCategory(_ context: Context) -> Category {
         if let scores = context.customerScores, let sensitive = scores.sensitive(minimum: context.policy.sensitiveTopic.minimumScore) {
             return sensitive
         }

@@ -97,6 +97,8 @@ extension ConversationState {
             "handoff": handoff?.json ?? .null,
             "first_signal_at": optional(firstSignalAt),
             "recent_event_ids": .array(recentEventIDs.map(JSONValue.string)),
+            "callbacks": .array(callbacks.map(\.json)),
+            "called_back": .bool(calledBack),
         ])
     }
 
@@ -153,6 +155,12 @@ extension ConversationState {
         if let handoffJSON = reader.member("handoff") { handoff = try Handoff(json: handoffJSON) }
         firstSignalAt = reader.optionalTime("first_signal_at")
         recentEventIDs = try reader.strings("recent_event_ids")
+        // Absent in states written before callbacks existed.
+        calledBack = reader.member("called_back") == .bool(true)
+        for element in reader.member("callbacks")?.arrayValue ?? [] {
+            guard let callback = PendingCallback(json: element) else { throw StateDecodingError(field: "callbacks") }
+            callbacks.append(callback)
+        }
     }
 }
 

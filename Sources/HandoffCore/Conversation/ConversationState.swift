@@ -39,6 +39,10 @@ public struct ConversationState: Sendable, Equatable {
     public var recentEventIDs: [String] = []
     /// The input offset of the last record applied (partition-local), so a re-read record changes nothing.
     public var lastOffset: Int64?
+    /// Callbacks asked for and not yet done (at most a few).
+    public var callbacks: [PendingCallback] = []
+    /// A callback was booked: a person handles this conversation (it is not deflected).
+    public var calledBack = false
 
     public init(conversationID: String) {
         self.conversationID = conversationID

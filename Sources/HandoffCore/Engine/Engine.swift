@@ -15,6 +15,10 @@ public struct Engine: Sendable {
     /// those forgotten (a tombstone must).
     private var touched: Set<String> = []
     private var forgotten: Set<String> = []
+    /// Due times of every pending callback of this instance's conversations.
+    public private(set) var timers = TimerQueue()
+    /// Slots this instance booked, until the global log shows them (see ``CallbackBook``).
+    public private(set) var ownBookings = CallbackBook()
 
     public init(policy: EscalationPolicy, limits: DecodingLimits = DecodingLimits(), deadLetterMaxBytes: Int = 64 * 1024, idleTimeout: Int64 = 24 * 3_600_000) {
         self.policy = policy
@@ -39,9 +43,9 @@ public struct Engine: Sendable {
 
     /// Processes one record.
     /// - Parameter now: the processing time; nil in replay, where the clock follows the events' `time`.
-    /// - Parameter estimate: the wait of a handoff the record creates (from the queue view).
+    /// - Parameter advisor: the queues as the global logs show them (waits, hours, callback slots).
     public mutating func process(value: [UInt8], headers: [(String, [UInt8])] = [], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?,
-                                 estimate: ((Handoff) -> WaitEstimate?)? = nil) -> Result {
+                                 advisor: QueueAdvisor? = nil) -> Result {
         var result = Result()
         counters.records += 1
         let keyText = key.flatMap { String(validating: $0, as: UTF8.self) }
@@ -70,7 +74,7 @@ public struct Engine: Sendable {
                 return result
             }
             touched.insert(event.conversationID)
-            let actions = machine.handle(event, policy: policy, now: time, estimate: estimate)
+            let actions = machine.handle(event, policy: policy, now: time, advisor: advisor.map(withOwnBookings))
             machine.noteApplied(offset: origin.offset)
             for action in actions {
                 switch action {
@@ -85,8 +89,45 @@ public struct Engine: Sendable {
                 }
             }
             conversations[event.conversationID] = machine
+            noteCallbacks(result.outputs, of: machine.state)
         }
         return result
+    }
+
+    private func withOwnBookings(_ advisor: QueueAdvisor) -> QueueAdvisor {
+        guard ownBookings.count > 0 else { return advisor }
+        var advisor = advisor
+        advisor.book.merge(ownBookings)
+        return advisor
+    }
+
+    /// Keeps this instance's bookings and the callback timers in step with what a conversation emitted.
+    private mutating func noteCallbacks(_ outputs: [OutputEvent], of state: ConversationState) {
+        for output in outputs where output.channel == .callbacks {
+            ownBookings.apply(type: output.type, data: output.data)
+        }
+        for callback in state.callbacks where callback.status == .scheduled {
+            timers.arm(TimerQueue.Entry(due: callback.slot.start, conversationID: state.conversationID, key: callback.timerKey))
+        }
+    }
+
+    /// Fires the callbacks whose slot has come: `support.callback.due` for each (once per attempt; a
+    /// timer whose callback changed meanwhile fires nothing).
+    public mutating func fireDue(now: Timestamp) -> [OutputEvent] {
+        guard let next = timers.next, next <= now else { return [] }
+        var outputs: [OutputEvent] = []
+        for entry in timers.popDue(now) {
+            guard var machine = conversations[entry.conversationID] else { continue }
+            for case .emit(let output) in machine.callbackDue(timerKey: entry.key, now: now) {
+                outputs.append(output)
+                counters.outputsByType[output.type, default: 0] += 1
+            }
+            conversations[entry.conversationID] = machine
+            touched.insert(entry.conversationID)
+        }
+        // Bookings of slots long gone limit nothing; the global log has them by now.
+        ownBookings.prune(before: now.adding(milliseconds: -3_600_000))
+        return outputs
     }
 
     /// Puts a model-written summary on a conversation's open handoff (see
@@ -112,13 +153,14 @@ public struct Engine: Sendable {
 
     /// Re-estimates every waiting handoff of this instance and tells those whose estimate changed
     /// materially (``WaitEstimate/differsMaterially(from:)``) or was last told `maxSilence` ago or more.
-    public mutating func refreshEstimates(now: Timestamp, maxSilence: Int64, estimate: (Handoff) -> WaitEstimate?) -> [OutputEvent] {
+    public mutating func refreshEstimates(now: Timestamp, maxSilence: Int64, advisor: QueueAdvisor) -> [OutputEvent] {
         var outputs: [OutputEvent] = []
         // In conversation order, so a replay gives the same bytes every time.
         let waiting = conversations.filter { $0.value.state.handoff.map { $0.status == .waiting || $0.status == .requeued } ?? false }.keys.sorted()
         for id in waiting {
             let machine = conversations[id]!
-            guard let handoff = machine.state.handoff, let fresh = estimate(handoff) else { continue }
+            guard let handoff = machine.state.handoff else { continue }
+            let fresh = advisor.estimate(handoff, now: now)
             if let told = handoff.waitEstimate, !fresh.differsMaterially(from: told), now.milliseconds(since: told.estimatedAt) < maxSilence { continue }
             var changed = machine
             for case .emit(let output) in changed.updateEstimate(fresh, handoffID: handoff.id, now: now) {
@@ -138,7 +180,7 @@ public struct Engine: Sendable {
         let before = conversations.count
         conversations = conversations.filter { id, machine in
             guard let last = machine.state.lastEventAt else { return true }
-            let keep = machine.state.botPaused || now.milliseconds(since: last) < idleTimeout
+            let keep = machine.state.botPaused || !machine.state.callbacks.isEmpty || now.milliseconds(since: last) < idleTimeout
             if !keep { forgotten.insert(id) }
             return keep
         }
@@ -157,7 +199,11 @@ public struct Engine: Sendable {
 
     /// Puts restored state in place (a partition assigned to this instance, read from the changelog).
     public mutating func restore(_ states: [ConversationState]) {
-        for state in states { conversations[state.conversationID] = ConversationMachine(state: state) }
+        for state in states {
+            conversations[state.conversationID] = ConversationMachine(state: state)
+            // Pending callbacks come back with their conversation: their timers are armed here now.
+            noteCallbacks([], of: state)
+        }
     }
 
     /// Drops the state of conversations that another instance owns now.

@@ -280,6 +280,21 @@ public struct EventDecoder: Sendable {
                 agentID: try data.optionalID("agent_id"),
                 handback: try data.optionalBool("handback") ?? false
             )
+        case EventType.callbackRequested:
+            let zone = try data.id("time_zone")
+            guard Self.isZoneName(zone) else {
+                throw data.failure(.invalidValue, "field 'data.time_zone' must be an IANA time zone such as Europe/Berlin, got '\(zone)'")
+            }
+            payload = .callbackRequested(.init(contactRef: try data.id("contact_ref"), timeZone: zone, windows: try data.optionalWindows("windows"),
+                                               queue: try data.optionalID("queue")))
+        case EventType.callbackCancelled:
+            payload = .callbackCancelled(callbackID: try data.optionalID("callback_id"))
+        case EventType.callbackCompleted:
+            payload = .callbackCompleted(
+                callbackID: try data.id("callback_id"),
+                attempt: try data.optionalInteger("attempt", in: 1...100),
+                outcome: try data.enumeration("outcome", as: ConversationEvent.CallbackOutcome.self, allowed: ConversationEvent.CallbackOutcome.allCases.map(\.rawValue))
+            )
         default:
             preconditionFailure("conversationInputs and this switch disagree about \(envelope.type)")
         }
@@ -288,6 +303,12 @@ public struct EventDecoder: Sendable {
 }
 
 extension EventDecoder {
+    /// `Area/Location` (or `UTC`): the shape of an IANA name; whether the zone exists is checked where the database is.
+    static func isZoneName(_ text: String) -> Bool {
+        text.count <= 64 && !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/_+-".contains($0)) }
+            && !text.hasPrefix("/") && !text.contains("..")
+    }
+
     static let channels: Set<String> = ["web", "app", "email", "whatsapp", "sms", "voice", "other"]
     /// The customer tiers of the contract; `priority.tier_raise` in the configuration uses the same names.
     public static let tiers: Set<String> = ["standard", "premium", "vip"]

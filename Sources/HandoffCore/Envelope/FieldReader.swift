@@ -142,4 +142,24 @@ struct FieldReader {
         }
         return map
     }
+
+    /// An optional array of `{start, end}` RFC 3339 instants, each end after its start, at most 20.
+    func optionalWindows(_ key: String) throws(DecodeFailure) -> [CallbackSlot] {
+        guard let value = object[key], value != .null else { return [] }
+        guard case .array(let elements) = value else {
+            throw failure(.wrongType, "field '\(name(key))' must be an array of {start, end} objects, got \(value.typeName)")
+        }
+        if elements.count > 20 { throw failure(.tooLarge, "field '\(name(key))' has more than 20 windows") }
+        var windows: [CallbackSlot] = []
+        for (position, element) in elements.enumerated() {
+            guard case .object(let members) = element,
+                  let start = members["start"]?.stringValue.flatMap(Timestamp.init(rfc3339:)),
+                  let end = members["end"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else {
+                throw failure(.invalidValue, "field '\(name(key))[\(position)]' must be {\"start\": RFC 3339, \"end\": RFC 3339}")
+            }
+            guard end > start else { throw failure(.invalidValue, "field '\(name(key))[\(position)]' ends before it starts") }
+            windows.append(CallbackSlot(start: start, end: end))
+        }
+        return windows
+    }
 }

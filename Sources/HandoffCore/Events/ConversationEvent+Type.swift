@@ -13,6 +13,9 @@ extension ConversationEvent.Payload {
         case .handoffAccepted: EventType.handoffAccepted
         case .handoffRequeued: EventType.handoffRequeued
         case .handoffCompleted: EventType.handoffCompleted
+        case .callbackRequested: EventType.callbackRequested
+        case .callbackCancelled: EventType.callbackCancelled
+        case .callbackCompleted: EventType.callbackCompleted
         }
     }
 }

@@ -27,6 +27,34 @@ public struct ConversationEvent: Sendable, Equatable {
         case handoffAccepted(handoffID: String?, agentID: String)
         case handoffRequeued(handoffID: String?, agentID: String?, reason: String?)
         case handoffCompleted(handoffID: String?, agentID: String?, handback: Bool)
+        case callbackRequested(CallbackRequest)
+        case callbackCancelled(callbackID: String?)
+        case callbackCompleted(callbackID: String, attempt: Int?, outcome: CallbackOutcome)
+    }
+
+    /// A customer asks to be called back (from the chat frontend).
+    public struct CallbackRequest: Sendable, Equatable {
+        public var contactRef: String
+        /// IANA name, e.g. Europe/Berlin.
+        public var timeZone: String
+        public var windows: [CallbackSlot]
+        /// The queue to call from; default: the open handoff's, else the routing's for the conversation.
+        public var queue: String?
+
+        public init(contactRef: String, timeZone: String, windows: [CallbackSlot] = [], queue: String? = nil) {
+            self.contactRef = contactRef
+            self.timeZone = timeZone
+            self.windows = windows
+            self.queue = queue
+        }
+    }
+
+    /// What the dialer reports after a callback attempt.
+    public enum CallbackOutcome: String, Sendable, Equatable, CaseIterable {
+        case connected
+        case noAnswer = "no_answer"
+        case busy
+        case failed
     }
 
     public struct Started: Sendable, Equatable {

@@ -11,6 +11,14 @@ public enum EventType {
     public static let handoffAccepted = "support.handoff.accepted"
     public static let handoffRequeued = "support.handoff.requeued"
     public static let handoffCompleted = "support.handoff.completed"
+    public static let callbackRequested = "support.callback.requested"
+    public static let callbackCancelled = "support.callback.cancelled"
+    public static let callbackCompleted = "support.callback.completed"
+    public static let callbackScheduled = "support.callback.scheduled"
+    public static let callbackConfirmed = "support.callback.confirmed"
+    public static let callbackUnavailable = "support.callback.unavailable"
+    public static let callbackDue = "support.callback.due"
+    public static let callbackFailed = "support.callback.failed"
     public static let agentStatus = "support.agent.status"
 
     public static let handoffCreated = "support.handoff.created"
@@ -28,5 +36,6 @@ public enum EventType {
     public static let conversationInputs: Set<String> = [
         conversationStarted, customerMessage, botMessage, feedback, handoffRequested, offerAnswered,
         handoffAbandoned, conversationEnded, handoffAccepted, handoffRequeued, handoffCompleted,
+        callbackRequested, callbackCancelled, callbackCompleted,
     ]
 }

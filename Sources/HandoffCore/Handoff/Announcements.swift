@@ -14,7 +14,7 @@ public enum Announcements {
         let sentence: String
         if let minutes = wait.minutes {
             sentence = self.wait(language, minutes: minutes)
-        } else if wait.method == .noAgents {
+        } else if wait.method == .noAgents || wait.method == .closed {
             sentence = unavailable(language)
         } else {
             return lead
@@ -76,6 +76,34 @@ public enum Announcements {
         case "pt": "Ainda não consegui ajudar bem. Quer falar com uma pessoa da nossa equipa ou prefere que lhe liguemos?"
         case "cs": "Zatím se mi nepodařilo vám pořádně pomoci. Chcete mluvit s kolegou z našeho týmu, nebo vám máme zavolat zpět?"
         default: "I haven't been able to solve this for you yet. Would you like to talk to a colleague from our team, or shall we call you back?"
+        }
+    }
+
+    /// "We will call you on 2026-11-27 between 14:00 and 14:30 (Europe/Berlin)."
+    public static func callbackConfirmed(_ language: String, date: String, from: String, to: String, zone: String, retry: Bool) -> String {
+        switch self.language(language) {
+        case "de": return (retry ? "Wir haben Sie nicht erreicht und versuchen es noch einmal: " : "Wir rufen Sie an: ") + "am \(date) zwischen \(from) und \(to) Uhr (\(zone))."
+        case "fr": return (retry ? "Nous n'avons pas pu vous joindre ; nous réessaierons " : "Nous vous appellerons ") + "le \(date) entre \(from) et \(to) (\(zone))."
+        case "es": return (retry ? "No pudimos localizarle; volveremos a llamar " : "Le llamaremos ") + "el \(date) entre las \(from) y las \(to) (\(zone))."
+        case "it": return (retry ? "Non siamo riusciti a raggiungerla; riproveremo " : "La chiameremo ") + "il \(date) tra le \(from) e le \(to) (\(zone))."
+        case "nl": return (retry ? "We konden u niet bereiken; we proberen het opnieuw " : "We bellen u ") + "op \(date) tussen \(from) en \(to) (\(zone))."
+        case "pt": return (retry ? "Não conseguimos falar consigo; voltaremos a ligar " : "Vamos ligar-lhe ") + "a \(date) entre as \(from) e as \(to) (\(zone))."
+        case "cs": return (retry ? "Nezastihli jsme vás; zkusíme to znovu " : "Zavoláme vám ") + "\(date) mezi \(from) a \(to) (\(zone))."
+        default: return (retry ? "We couldn't reach you; we'll try again " : "We'll call you ") + "on \(date) between \(from) and \(to) (\(zone))."
+        }
+    }
+
+    /// Why no callback can be booked.
+    public static func callbackUnavailable(_ language: String, reason: String, days: Int) -> String {
+        let german = language == "de"
+        switch reason {
+        case "windows_past":
+            return german ? "Die gewählten Zeiten liegen in der Vergangenheit; bitte wählen Sie neue." : "The times you chose have passed; please pick new ones."
+        case "too_many":
+            return german ? "Für dieses Gespräch sind schon Rückrufe geplant." : "Callbacks are already planned for this conversation."
+        default:
+            return german ? "In den nächsten \(days) Tagen ist leider kein Rückruf mehr frei; ein Kollege meldet sich hier im Chat."
+                : "There is no callback slot free in the next \(days) days; a colleague will get back to you here in the chat."
         }
     }
 }

@@ -12,6 +12,8 @@ public struct WaitEstimate: Sendable, Equatable {
         case bootstrap
         /// Agents are known for the queue but none is logged in: no estimate, offer a callback.
         case noAgents = "no_agents"
+        /// Outside the queue's business hours: no estimate, offer a callback.
+        case closed
     }
 
     /// Point estimate in seconds (nil with `noAgents`).

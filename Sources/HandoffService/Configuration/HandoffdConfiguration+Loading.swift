@@ -52,7 +52,7 @@ extension HandoffdConfiguration {
     }
 
     private mutating func read(_ root: Node?, _ reader: ConfigReader) {
-        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority", "llm", "waits"])
+        let top = reader.mapping(root, "", allowed: ["source", "instance", "policy_version", "topics", "kafka", "limits", "processing", "admin", "quality_gates", "rules", "routing", "priority", "llm", "waits", "queues", "callbacks"])
         reader.string(top["source"], "source", into: &source)
         if let node = top["source"], let text = node.string, !text.contains(":") {
             reader.problem(node, "source", "must be a URI (e.g. urn:handoffd:prod or https://support.example.com/handoffd), got '\(text)'")
@@ -60,15 +60,16 @@ extension HandoffdConfiguration {
         reader.string(top["policy_version"], "policy_version", into: &policy.version)
         reader.string(top["instance"], "instance", into: &instance)
 
-        let topicNodes = reader.mapping(top["topics"], "topics", allowed: ["conversations", "agents", "handoffs", "directives", "deadletter", "alerts", "changelog"])
+        let topicNodes = reader.mapping(top["topics"], "topics", allowed: ["conversations", "agents", "handoffs", "directives", "deadletter", "alerts", "changelog", "callbacks"])
         reader.string(topicNodes["alerts"], "topics.alerts", into: &topics.alerts)
         reader.string(topicNodes["changelog"], "topics.changelog", into: &topics.changelog)
+        reader.string(topicNodes["callbacks"], "topics.callbacks", into: &topics.callbacks)
         reader.string(topicNodes["conversations"], "topics.conversations", into: &topics.conversations)
         reader.string(topicNodes["agents"], "topics.agents", into: &topics.agents)
         reader.string(topicNodes["handoffs"], "topics.handoffs", into: &topics.handoffs)
         reader.string(topicNodes["directives"], "topics.directives", into: &topics.directives)
         reader.string(topicNodes["deadletter"], "topics.deadletter", into: &topics.deadLetter)
-        let names = [topics.conversations, topics.agents, topics.handoffs, topics.directives, topics.deadLetter, topics.alerts, topics.changelog]
+        let names = [topics.conversations, topics.agents, topics.handoffs, topics.directives, topics.deadLetter, topics.alerts, topics.changelog, topics.callbacks]
         if Set(names).count != names.count {
             reader.problem(top["topics"], "topics", "every topic needs its own name; got \(names.joined(separator: ", "))")
         }
@@ -111,6 +112,7 @@ extension HandoffdConfiguration {
         readQualityGates(top["quality_gates"], reader)
         readLLM(top["llm"], reader)
         readWaits(top["waits"], reader)
+        readQueues(top["queues"], callbacks: top["callbacks"], reader)
         readRules(top["rules"], reader)
         readRouting(top["routing"], reader)
         readPriority(top["priority"], reader)

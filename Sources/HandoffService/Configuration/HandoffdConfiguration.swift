@@ -25,6 +25,38 @@ public struct HandoffdConfiguration: Sendable, Equatable {
     public var llm = LLMConfiguration()
     /// Wait estimates: how they are learned, kept live and scored.
     public var waits = Waits()
+    /// Per-queue business hours and callback slots (queues not named: open around the clock, UTC).
+    public var queues: [String: QueueSettings] = [:]
+    /// How callbacks are retried and when they are proposed.
+    public var callbacks = Callbacks()
+
+    public struct QueueSettings: Sendable, Equatable {
+        /// IANA time zone of the hours and holidays. Default UTC.
+        public var timeZone = "UTC"
+        /// Weekday (1 = Monday … 7 = Sunday) → opening ranges in seconds since local midnight; empty = always open.
+        public var hours: [Int: [Range<Int>]] = [:]
+        /// Local dates (YYYY-MM-DD) closed all day.
+        public var holidays: Set<String> = []
+        /// Callback slot length. Default 30 minutes.
+        public var callbackSlot: Duration = .seconds(1800)
+        /// Callbacks per slot, across all instances. Default 4.
+        public var callbackCapacity = 4
+        public init() {}
+    }
+
+    public struct Callbacks: Sendable, Equatable {
+        /// Calls per callback before it fails. Default 3.
+        public var maxAttempts = 3
+        /// Pause before the first retry after no answer or busy, doubled for each further one. Default 15 minutes.
+        public var retryAfter: Duration = .seconds(900)
+        /// Above this expected wait, offers and announcements propose callback windows. Default 5 minutes.
+        public var offerAbove: Duration = .seconds(300)
+        /// How far ahead a callback may be booked. Default 14 days.
+        public var horizonDays = 14
+        /// The earliest a callback may start after it is asked for. Default 10 minutes.
+        public var leadTime: Duration = .seconds(600)
+        public init() {}
+    }
 
     public struct Waits: Sendable, Equatable {
         /// Handle time assumed until a queue has history. Default 6 minutes.
@@ -61,6 +93,8 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var alerts = "support.alerts"
         /// Conversation state, compacted, co-partitioned with `conversations` (same partition count).
         public var changelog = "support.conversation-state"
+        /// Callback bookings and their lifecycle; read in full by every instance (slot capacity is global).
+        public var callbacks = "support.callbacks"
         public init() {}
 
         public func name(for channel: OutputEvent.Channel) -> String {
@@ -69,6 +103,7 @@ public struct HandoffdConfiguration: Sendable, Equatable {
             case .directives: directives
             case .deadLetter: deadLetter
             case .alerts: alerts
+            case .callbacks: callbacks
             }
         }
     }

@@ -42,7 +42,7 @@ public struct DemoRunner {
 
         let cluster = try MockCluster(brokers: 1, logger: logger)
         let topics = configuration.topics
-        for (topic, partitions) in [(topics.conversations, 3), (topics.agents, 1), (topics.handoffs, 3), (topics.directives, 3), (topics.deadLetter, 1)] {
+        for (topic, partitions) in [(topics.conversations, 3), (topics.agents, 1), (topics.handoffs, 3), (topics.directives, 3), (topics.deadLetter, 1), (topics.alerts, 1), (topics.callbacks, 3)] {
             try cluster.createTopic(topic, partitions: partitions)
         }
         let kafka = configuration.kafkaConfiguration(brokers: cluster.bootstrapServers, overrides: ["group.id": "handoffd-demo"])

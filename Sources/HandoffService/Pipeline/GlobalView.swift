@@ -10,6 +10,7 @@ import Synchronization
 public final class GlobalView: Sendable {
     private struct State {
         var view = QueueView()
+        var book = CallbackBook()
         var recordsRead = 0
         var lastDelayMilliseconds: Int64 = 0
     }
@@ -30,6 +31,22 @@ public final class GlobalView: Sendable {
         state.withLock { state in
             state.view.apply(snapshot: data)
             state.recordsRead += 1
+        }
+    }
+
+    /// Applies an event read from `support.callbacks` (slot bookings).
+    public func apply(callbackEvent type: String, data: JSONValue) {
+        state.withLock { state in
+            state.book.apply(type: type, data: data)
+            state.recordsRead += 1
+        }
+    }
+
+    /// The bookings as of now, with those of slots long past forgotten.
+    public func bookings(now: Timestamp) -> CallbackBook {
+        state.withLock { state in
+            state.book.prune(before: now.adding(milliseconds: -86_400_000))
+            return state.book
         }
     }
 

@@ -237,10 +237,8 @@ public final class HandoffPipeline: Service, Sendable {
             }
             if now.milliseconds(since: lastRefresh) >= configuration.waits.updateInterval.milliseconds {
                 lastRefresh = now
-                let queues = globalView.queues
-                let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds) { handoff in
-                    estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: queues, now: now)
-                }
+                let advisor = configuration.advisor(view: globalView.queues, book: globalView.bookings(now: now))
+                let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds, advisor: advisor)
                 for output in updates { try await send(output, under: nil) }
                 metrics.globalView(delayMilliseconds: globalView.delay)
             }
@@ -315,11 +313,12 @@ public final class HandoffPipeline: Service, Sendable {
                     try await restore(added, into: &engine, ownerOf: &ownerOf, configuration: configuration)
                 }
             }
-            // The queues as the global logs show them now: new handoffs are estimated against this.
+            // The queues as the global logs show them now: new handoffs are estimated, callbacks booked, against this.
             let queues = globalView.queues
-            let estimate = { (handoff: Handoff) in
-                estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: queues, now: handoff.createdAt)
-            }
+            let advisor = configuration.advisor(view: queues, book: globalView.bookings(now: clock()))
+            // Callbacks whose slot has come: handed to the dialer (best effort, like estimate updates;
+            // a crash before the changelog has it fires it again from the next owner, with the same id).
+            for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }
             // Records are finished only after the batch's changelog writes are queued under them, so an
             // offset is committed only once the state it produced is stored.
             var held: [(TopicPartition, Int64)] = []
@@ -331,7 +330,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
-                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now, estimate: estimate)
+                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now, advisor: advisor)
                 quality.observe(result, at: now)
                 if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
                    repeats.started(customer: started.customerID, conversation: event.conversationID, at: now) {
@@ -607,12 +606,12 @@ public final class HandoffPipeline: Service, Sendable {
 
     // MARK: - Global tables
 
-    /// Reads `support.agents` and `support.handoffs` in full, outside the group, for the queue view.
+    /// Reads `support.agents`, `support.handoffs` and `support.callbacks` in full, outside the group, for the queue view and slot bookings.
     private func readGlobalTables(topics: HandoffdConfiguration.Topics) async {
         var reader: KafkaConsumer?
         while reader == nil && !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                reader = try KafkaConsumer(configuration: readerKafka, mode: .readAll(topics: [topics.agents, topics.handoffs]), logger: logger, bufferLimit: 5000)
+                reader = try KafkaConsumer(configuration: readerKafka, mode: .readAll(topics: [topics.agents, topics.handoffs, topics.callbacks]), logger: logger, bufferLimit: 5000)
             } catch {
                 logger.warning("cannot read the global topics yet; retrying in 5 s", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(5))
@@ -631,7 +630,11 @@ public final class HandoffPipeline: Service, Sendable {
                                 globalView.apply(agent: status)
                             }
                         } else if let envelope = try? JSONParser.parse(message.value), let data = envelope["data"] {
-                            globalView.apply(handoffSnapshot: data)
+                            if message.topic == topics.callbacks {
+                                globalView.apply(callbackEvent: envelope["type"]?.stringValue ?? "", data: data)
+                            } else {
+                                globalView.apply(handoffSnapshot: data)
+                            }
                         }
                     }
                 }

@@ -89,7 +89,7 @@ public final class PipelineMetrics: Sendable {
         case .started:
             counter("handoffd_conversations_started_total").increment()
         case .ended(let resolved, let csat):
-            let handledBy = conversation?.handoff == nil ? "bot" : "human"
+            let handledBy = conversation?.handoff == nil && conversation?.calledBack != true ? "bot" : "human"
             counter("handoffd_conversations_ended_total", [("resolved", String(resolved)), ("handled_by", handledBy)]).increment()
             if resolved && handledBy == "bot" { counter("handoffd_conversations_deflected_total").increment() }
             if let csat { recorder("handoffd_csat", [("handled_by", handledBy)]).record(csat) }

@@ -59,6 +59,7 @@ struct ReplayFigureCollector {
     var repeats: RepeatContacts
     private var seen = Set<String>()
     private var escalated = Set<String>()
+    private var calledBack = Set<String>()
     private var started: [String: Timestamp] = [:]
 
     init(repeats: RepeatContacts) {
@@ -79,9 +80,10 @@ struct ReplayFigureCollector {
             case .ended(let resolved, let csat):
                 figures.conversationsEnded += 1
                 if resolved { figures.endedResolved += 1 }
-                if resolved && !escalated.contains(conversation) { figures.deflected += 1 }
+                let person = escalated.contains(conversation) || calledBack.contains(conversation)
+                if resolved && !person { figures.deflected += 1 }
                 if let csat {
-                    if escalated.contains(conversation) { figures.csatWithHuman.append(csat) } else { figures.csatBotOnly.append(csat) }
+                    if person { figures.csatWithHuman.append(csat) } else { figures.csatBotOnly.append(csat) }
                 }
             case .offerAnswered(_, let answer):
                 figures.offerAnswers[answer.rawValue, default: 0] += 1
@@ -95,6 +97,9 @@ struct ReplayFigureCollector {
                 figures.deadLetters += 1
             case EventType.escalationOffered:
                 figures.offersMade += 1
+            case EventType.callbackScheduled:
+                // A person handles a conversation that gets a callback: not deflected, its CSAT is theirs.
+                if let conversation = output.data["conversation_id"]?.stringValue { calledBack.insert(conversation) }
             case EventType.handoffCreated:
                 let data = output.data
                 let conversation = data["conversation_id"]?.stringValue ?? ""

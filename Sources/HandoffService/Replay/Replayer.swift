@@ -67,7 +67,9 @@ public struct Replayer {
         var lines: [[UInt8]] = []
         var summaries: [ReplaySummary] = []
         var queues = QueueView()
+        var book = CallbackBook()
         var scoreboard = WaitScoreboard()
+        let configuration: HandoffdConfiguration
         let estimator: WaitEstimator
         let refreshInterval: Int64
         let maxSilence: Int64
@@ -81,6 +83,7 @@ public struct Replayer {
                                                                       capacity: configuration.processing.repeatContactCapacity))
             quality = QualityMonitor(gates: configuration.qualityGates)
             estimator = configuration.waits.estimator
+            self.configuration = configuration
             refreshInterval = configuration.waits.updateInterval.milliseconds
             maxSilence = configuration.waits.maxSilence.milliseconds
             source = configuration.source
@@ -89,11 +92,16 @@ public struct Replayer {
         mutating func process(_ line: Substring, offset: Int64, name: String) -> [OutputEvent] {
             let view = queues
             let estimator = self.estimator
-            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: offset), now: nil) { handoff in
-                estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: view, now: handoff.createdAt)
+            // Callbacks whose slot came before this event fire first, on the replay's clock.
+            var outputs: [OutputEvent] = []
+            if let time = (try? JSONParser.parse(Array(line.utf8)))?["time"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {
+                // Each at its own moment, as a live instance would have fired it.
+                while let next = engine.timers.next, next <= time { outputs += engine.fireDue(now: next) }
             }
+            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: offset), now: nil,
+                                        advisor: configuration.advisor(view: view, book: book))
             collector.record(result)
-            var outputs = result.outputs
+            outputs += result.outputs
             if let status = result.agentStatus { queues.apply(agent: status) }
             for output in outputs where output.type == EventType.handoffCreated {
                 if let handoff = output.key.flatMap({ engine.conversations[$0]?.state.handoff }), let estimate = handoff.waitEstimate {
@@ -105,10 +113,7 @@ public struct Replayer {
             // Waiting customers hear of material changes, on the replay's own clock.
             if let now = engine.latestEventTime, lastRefresh.map({ now.milliseconds(since: $0) >= refreshInterval }) ?? true {
                 lastRefresh = now
-                let view = queues
-                outputs += engine.refreshEstimates(now: now, maxSilence: maxSilence) { handoff in
-                    estimator.estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, view: view, now: now)
-                }
+                outputs += engine.refreshEstimates(now: now, maxSilence: maxSilence, advisor: configuration.advisor(view: queues, book: book))
             }
             if let time = engine.latestEventTime {
                 quality.observe(result, at: time)
@@ -119,6 +124,7 @@ public struct Replayer {
         }
 
         mutating func publish(_ output: OutputEvent, emit: ([UInt8]) -> Void) {
+            if output.channel == .callbacks { book.apply(type: output.type, data: output.data) }
             if output.channel == .handoffs {
                 queues.apply(snapshot: output.data)
                 for (entry, waited) in queues.takeServed() { scoreboard.served(handoffID: entry.handoffID, waited: waited) }

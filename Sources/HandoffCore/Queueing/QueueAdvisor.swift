@@ -1,0 +1,66 @@
+/// What a conversation's machine may ask about queues — the expected wait, whether the queue is
+/// open, which callback slots are free — answered from a snapshot of the global logs. A value: the
+/// owner builds one per batch (serve) or per record (replay) and the machine stays pure.
+public struct QueueAdvisor: Sendable {
+    public struct CallbackSettings: Sendable, Equatable {
+        /// Calls per callback before it fails. Default 3.
+        public var maxAttempts = 3
+        /// Pause before the first retry (milliseconds), doubled for each further one. Default 15 minutes.
+        public var retryAfter: Int64 = 15 * 60_000
+        /// Above this expected wait (seconds) offers and announcements propose a callback. Default 5 minutes.
+        public var offerAbove: Double = 300
+        /// Windows proposed with such an offer. Default 3.
+        public var windowsOffered = 3
+        public init() {}
+    }
+
+    public var view: QueueView
+    public var estimator: WaitEstimator
+    public var book: CallbackBook
+    /// Per-queue hours and callback slots; queues without one use `defaultPlan` (open around the clock).
+    public var plans: [String: CallbackPlan]
+    public var defaultPlan: CallbackPlan
+    public var scheduler: CallbackScheduler
+    public var callbacks: CallbackSettings
+    /// The time-zone database: IANA name → rules (nil for unknown names).
+    public var zone: @Sendable (String) -> (any ZoneRules)?
+
+    public init(view: QueueView = QueueView(), estimator: WaitEstimator = WaitEstimator(), book: CallbackBook = CallbackBook(),
+                plans: [String: CallbackPlan] = [:], defaultPlan: CallbackPlan = CallbackPlan(hours: nil), scheduler: CallbackScheduler = CallbackScheduler(),
+                callbacks: CallbackSettings = CallbackSettings(), zone: @escaping @Sendable (String) -> (any ZoneRules)? = { _ in nil }) {
+        self.view = view
+        self.estimator = estimator
+        self.book = book
+        self.plans = plans
+        self.defaultPlan = defaultPlan
+        self.scheduler = scheduler
+        self.callbacks = callbacks
+        self.zone = zone
+    }
+
+    public func plan(_ queue: String) -> CallbackPlan { plans[queue] ?? defaultPlan }
+
+    /// The expected wait of a handoff; `closed` outside the queue's business hours.
+    public func estimate(queue: String, priority: Int, createdAt: Timestamp, handoffID: String, now: Timestamp) -> WaitEstimate {
+        if let hours = plan(queue).hours, !hours.isOpen(at: now) {
+            return WaitEstimate(seconds: nil, p10: nil, p90: nil, position: view.ahead(in: queue, priority: priority, createdAt: createdAt, handoffID: handoffID) + 1,
+                                method: .closed, estimatedAt: now)
+        }
+        return estimator.estimate(queue: queue, priority: priority, createdAt: createdAt, handoffID: handoffID, view: view, now: now)
+    }
+
+    public func estimate(_ handoff: Handoff, now: Timestamp) -> WaitEstimate {
+        estimate(queue: handoff.queue, priority: handoff.priority, createdAt: handoff.createdAt, handoffID: handoff.id, now: now)
+    }
+
+    /// Whether waiting makes little sense: nobody there, closed, or longer than the threshold.
+    public func suggestsCallback(_ estimate: WaitEstimate) -> Bool {
+        guard let seconds = estimate.seconds else { return estimate.method == .noAgents || estimate.method == .closed }
+        return estimate.method != .bootstrap && seconds > callbacks.offerAbove
+    }
+
+    /// The earliest free callback slots of a queue after `time`, inside the customer's windows (if any).
+    public func slots(queue: String, after time: Timestamp, windows: [CallbackSlot] = [], count: Int = 1) -> [CallbackSlot] {
+        scheduler.slots(plan: plan(queue), after: time, windows: windows, booked: { book.booked(queue: queue, start: $0) }, count: count)
+    }
+}
