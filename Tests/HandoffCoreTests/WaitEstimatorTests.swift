@@ -157,4 +157,36 @@ struct WaitEstimatorTests {
         #expect(emitted.last?.data["text"]?.stringValue == "A colleague will be with you in about a minute.")
         #expect(emitted.last?.id.hasSuffix("/announced/r2") == true)
     }
+
+    @Test("waiting past the queue's target: overflowed to the backup queue, or one priority step up without one — once")
+    func targetWait() throws {
+        for overflow in ["backup", nil] as [String?] {
+            var engine = Engine(policy: EscalationPolicy())
+            let start = Timestamp(rfc3339: "2026-11-26T10:00:00Z")!
+            for (n, type, text) in [(1, EventType.conversationStarted, ""), (2, EventType.customerMessage, "I want to talk to a person")] {
+                var data: [String: JSONValue] = ["conversation_id": .string("t-1")]
+                if n == 1 { data.merge(["customer_id": .string("c"), "channel": .string("web"), "locale": .string("en-GB")]) { $1 } } else {
+                    data.merge(["message_id": .string("m1"), "text": .string(text)]) { $1 }
+                }
+                let line = JSONWriter.bytes(.object(["specversion": .string("1.0"), "id": .string("e\(n)"), "source": .string("t"), "type": .string(type),
+                                                     "time": .string(start.rfc3339), "subject": .string("t-1"), "data": .object(data)]))
+                _ = engine.process(value: line, key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: Int64(n)), now: nil, advisor: QueueAdvisor())
+            }
+            let handoff = try #require(engine.conversations["t-1"]?.state.handoff)
+            var advisor = QueueAdvisor()
+            advisor.targets[handoff.queue] = (wait: 600_000, overflowTo: overflow)
+            #expect(engine.refreshEstimates(now: start.adding(milliseconds: 599_000), maxSilence: 3_600_000, advisor: advisor).isEmpty)
+            let outputs = engine.refreshEstimates(now: start.adding(milliseconds: 601_000), maxSilence: 3_600_000, advisor: advisor)
+            let updated = try #require(outputs.first { $0.type == EventType.handoffUpdated })
+            #expect(updated.data["target_missed_at"]?.stringValue == start.adding(milliseconds: 601_000).rfc3339)
+            if let overflow {
+                #expect(updated.data["queue"]?.stringValue == overflow)
+            } else {
+                #expect(updated.data["priority"]?.intValue == handoff.priority - 1)
+            }
+            _ = engine.refreshEstimates(now: start.adding(milliseconds: 1_300_000), maxSilence: 3_600_000, advisor: advisor)
+            let after = try #require(engine.conversations["t-1"]?.state.handoff)
+            #expect(after.queue == updated.data["queue"]?.stringValue && after.priority == updated.data["priority"]?.intValue, "once: no second move")
+        }
+    }
 }

@@ -47,6 +47,8 @@ struct WaitPipelineTests {
                 #expect(await reader.wait { _ in created("wait-\(n)") != nil })
                 #expect(await waitFor { pipeline.globalView.openHandoffs.count == n })
             }
+            // How stale the view is: from a record's timestamp to its application, for the last batch read.
+            print("global view delay (mock cluster): \(pipeline.globalView.delay) ms")
             #expect(created("wait-1")?["wait_estimate"]?["position"]?.intValue == 1)
             #expect(created("wait-1")?["wait_estimate"]?["seconds"]?.numberValue == 0, "a free slot: no wait")
             #expect(created("wait-2")?["wait_estimate"]?["method"]?.stringValue == "queue_length")

@@ -528,6 +528,22 @@ public struct ConversationMachine: Sendable {
         return actions
     }
 
+    /// The handoff has waited past its queue's target: it moves to the backup queue, or, without one,
+    /// one step up in priority — once, with an update agents and the queue view see.
+    public mutating func missTarget(handoffID: String, overflowTo: String?, now: Timestamp) -> [ConversationAction] {
+        guard let current = state.handoff, current.id == handoffID, current.status == .waiting || current.status == .requeued,
+              current.targetMissedAt == nil else { return [] }
+        return updateHandoff(handoffID, cause: "target wait", now: now) { handoff in
+            handoff.targetMissedAt = now
+            if let overflowTo, overflowTo != handoff.queue {
+                handoff.queue = overflowTo
+            } else {
+                handoff.priority = max(1, handoff.priority - 1)
+            }
+            return []
+        }
+    }
+
     /// The wait fields of an announcement.
     static func waitMembers(_ estimate: WaitEstimate?) -> [String: JSONValue] {
         guard let estimate else { return [:] }

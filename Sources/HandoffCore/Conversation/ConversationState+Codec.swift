@@ -233,7 +233,8 @@ extension Handoff {
             updatedAt: try parseTime("updated_at"),
             policyVersion: try reader.string("policy_version"),
             triggerEventID: try reader.string("trigger_event_id"),
-            waitEstimate: reader.member("wait_estimate").flatMap(WaitEstimate.init(json:))
+            waitEstimate: reader.member("wait_estimate").flatMap(WaitEstimate.init(json:)),
+            targetMissedAt: reader.optionalString("target_missed_at").flatMap(Timestamp.init(rfc3339:))
         )
     }
 }

@@ -158,16 +158,25 @@ public struct Engine: Sendable {
         // In conversation order, so a replay gives the same bytes every time.
         let waiting = conversations.filter { $0.value.state.handoff.map { $0.status == .waiting || $0.status == .requeued } ?? false }.keys.sorted()
         for id in waiting {
-            let machine = conversations[id]!
-            guard let handoff = machine.state.handoff else { continue }
+            var machine = conversations[id]!
+            guard var handoff = machine.state.handoff else { continue }
+            // Past the queue's target time: re-prioritised or overflowed first, then estimated where it is now.
+            if handoff.targetMissedAt == nil, let target = advisor.targets[handoff.queue], now.milliseconds(since: handoff.createdAt) > target.wait {
+                for case .emit(let output) in machine.missTarget(handoffID: handoff.id, overflowTo: target.overflowTo, now: now) {
+                    outputs.append(output)
+                    counters.outputsByType[output.type, default: 0] += 1
+                }
+                conversations[id] = machine
+                touched.insert(id)
+                handoff = machine.state.handoff ?? handoff
+            }
             let fresh = advisor.estimate(handoff, now: now)
             if let told = handoff.waitEstimate, !fresh.differsMaterially(from: told), now.milliseconds(since: told.estimatedAt) < maxSilence { continue }
-            var changed = machine
-            for case .emit(let output) in changed.updateEstimate(fresh, handoffID: handoff.id, now: now) {
+            for case .emit(let output) in machine.updateEstimate(fresh, handoffID: handoff.id, now: now) {
                 outputs.append(output)
                 counters.outputsByType[output.type, default: 0] += 1
             }
-            conversations[id] = changed
+            conversations[id] = machine
             touched.insert(id)
         }
         return outputs

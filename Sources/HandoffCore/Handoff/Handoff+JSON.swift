@@ -24,6 +24,7 @@ extension Handoff {
         if let customerTier { members["customer_tier"] = .string(customerTier) }
         if let agentID { members["agent_id"] = .string(agentID) }
         if let waitEstimate { members["wait_estimate"] = waitEstimate.json }
+        if let targetMissedAt { members["target_missed_at"] = .string(targetMissedAt.rfc3339) }
         return .object(members)
     }
 }

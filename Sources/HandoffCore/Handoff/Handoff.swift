@@ -28,6 +28,8 @@ public struct Handoff: Sendable, Equatable {
     public var triggerEventID: String
     /// The expected wait, as last told (kept current while the handoff waits).
     public var waitEstimate: WaitEstimate?
+    /// When it was still waiting past its queue's target time (and was re-prioritised or overflowed).
+    public var targetMissedAt: Timestamp?
 
     /// The id of a handoff: a function of the conversation and the event that triggered it, so a
     /// re-emission after a crash carries the same id even when no state survived.

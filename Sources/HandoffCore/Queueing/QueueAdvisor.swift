@@ -22,6 +22,9 @@ public struct QueueAdvisor: Sendable {
     public var defaultPlan: CallbackPlan
     public var scheduler: CallbackScheduler
     public var callbacks: CallbackSettings
+    /// Per queue: how long a customer should wait at most (milliseconds), and where to overflow after it
+    /// (nil: raise the priority instead).
+    public var targets: [String: (wait: Int64, overflowTo: String?)] = [:]
     /// The time-zone database: IANA name → rules (nil for unknown names).
     public var zone: @Sendable (String) -> (any ZoneRules)?
 

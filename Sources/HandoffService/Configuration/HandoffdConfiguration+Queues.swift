@@ -10,7 +10,7 @@ extension HandoffdConfiguration {
     mutating func readQueues(_ node: Node?, callbacks callbacksNode: Node?, _ reader: ConfigReader) {
         for (queue, value) in reader.mapping(node, "queues", allowed: []) {
             let path = "queues.\(queue)"
-            let nodes = reader.mapping(value, path, allowed: ["time_zone", "hours", "holidays", "callback_slot", "callback_capacity"])
+            let nodes = reader.mapping(value, path, allowed: ["time_zone", "hours", "holidays", "callback_slot", "callback_capacity", "target_wait", "overflow_to"])
             var settings = QueueSettings()
             reader.string(nodes["time_zone"], "\(path).time_zone", into: &settings.timeZone)
             if TimeZone(identifier: settings.timeZone) == nil {
@@ -34,6 +34,18 @@ extension HandoffdConfiguration {
             }
             reader.duration(nodes["callback_slot"], "\(path).callback_slot", into: &settings.callbackSlot)
             reader.int(nodes["callback_capacity"], "\(path).callback_capacity", into: &settings.callbackCapacity, range: 1...10_000)
+            if let node = nodes["target_wait"] {
+                var target: Duration = .zero
+                reader.duration(node, "\(path).target_wait", into: &target)
+                if target <= .zero { reader.problem(node, "\(path).target_wait", "must be more than zero") }
+                settings.targetWait = target
+            }
+            if let node = nodes["overflow_to"] {
+                var backup = ""
+                reader.string(node, "\(path).overflow_to", into: &backup)
+                if backup == queue { reader.problem(node, "\(path).overflow_to", "a queue cannot overflow to itself") }
+                settings.overflowTo = backup
+            }
             queues[queue] = settings
         }
         let nodes = reader.mapping(callbacksNode, "callbacks", allowed: ["max_attempts", "retry_after", "offer_above", "horizon_days", "lead_time"])
@@ -56,9 +68,13 @@ extension HandoffdConfiguration {
         rules.maxAttempts = callbacks.maxAttempts
         rules.retryAfter = callbacks.retryAfter.milliseconds
         rules.offerAbove = callbacks.offerAbove.seconds
-        return QueueAdvisor(view: view, estimator: waits.estimator, book: book, plans: plans, defaultPlan: CallbackPlan(hours: nil),
-                            scheduler: CallbackScheduler(horizonDays: callbacks.horizonDays, leadTime: callbacks.leadTime.milliseconds),
-                            callbacks: rules, zone: { FoundationZone(identifier: $0) })
+        var advisor = QueueAdvisor(view: view, estimator: waits.estimator, book: book, plans: plans, defaultPlan: CallbackPlan(hours: nil),
+                                   scheduler: CallbackScheduler(horizonDays: callbacks.horizonDays, leadTime: callbacks.leadTime.milliseconds),
+                                   callbacks: rules, zone: { FoundationZone(identifier: $0) })
+        for (queue, settings) in queues {
+            if let target = settings.targetWait { advisor.targets[queue] = (target.milliseconds, settings.overflowTo) }
+        }
+        return advisor
     }
 }
 

@@ -41,6 +41,9 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var callbackSlot: Duration = .seconds(1800)
         /// Callbacks per slot, across all instances. Default 4.
         public var callbackCapacity = 4
+        /// A customer waiting longer is moved to `overflowTo`, or (without it) raised one priority step. Default: none.
+        public var targetWait: Duration?
+        public var overflowTo: String?
         public init() {}
     }
 
