@@ -29,10 +29,15 @@ public struct LLMSummarizer: Sendable {
 
     public func summarize(_ job: SummaryJob) async -> Outcome {
         let started = ContinuousClock.now
+        guard !job.transcript.isEmpty else {
+            var summary = job.fallback
+            summary.fallbackReason = "no messages to summarise"
+            return Outcome(summary: summary, figures: SummaryVerifier.Figures(fallbackReason: summary.fallbackReason), attempts: 0, latency: .zero)
+        }
         let request = prompt.request(for: job)
         var attempts = 0
         var reason = ""
-        while attempts < 2 {
+        while attempts < 2 && !Task.isCancelled {
             attempts += 1
             let completion: ChatCompletionsClient.Completion
             do {

@@ -170,4 +170,17 @@ struct SummaryCheckTests {
         let restored = try ConversationState(storageJSON: try JSONParser.parse(JSONWriter.bytes(machine.state.storageJSON)))
         #expect(restored == machine.state)
     }
+
+    @Test("texts that end in a carriage return or start with a combining mark keep their own line and label")
+    func awkwardTexts() throws {
+        let transcript = ["hi\r", "\u{301}accent first", "mail me at a@b.org\r", "ok"].enumerated().map { index, text in
+            TranscriptEntry(messageID: "x\(index)", role: index % 2 == 0 ? .customer : .bot, text: text, time: Timestamp(millisecondsSinceEpoch: Int64(index)))
+        }
+        let job = SummaryJob(conversationID: "c", transcript: transcript, reasons: [], category: .other, language: "en", fallback: Self.job().fallback)
+        let request = SummaryPrompt(model: "m").request(for: job)
+        let user = try #require(request.body["messages"]?.arrayValue?.last?["content"]?.stringValue)
+        let lines = user.split(separator: "\n").filter { $0.hasPrefix("{\"ref\"") }
+        #expect(lines.count == 4)
+        #expect(!user.contains("a@b.org") && request.redaction.values["[EMAIL_1]"] == "a@b.org")
+    }
 }

@@ -40,7 +40,8 @@ public struct CallbackBook: Sendable {
     public mutating func release(_ key: String) {
         guard let booking = bookings.removeValue(forKey: key) else { return }
         let slot = Self.slotKey(booking.queue, booking.start)
-        counts[slot] = max(0, (counts[slot] ?? 1) - 1)
+        let left = (counts[slot] ?? 1) - 1
+        counts[slot] = left > 0 ? left : nil
     }
 
     public func booked(queue: String, start: Timestamp) -> Int {
@@ -53,6 +54,17 @@ public struct CallbackBook: Sendable {
     }
 
     public var count: Int { bookings.count }
+
+    public func contains(_ key: String) -> Bool { bookings[key] != nil }
+
+    /// Forgets the bookings `other` has (this instance's own, once the global log shows them).
+    public mutating func removeKnown(to other: CallbackBook) {
+        for key in bookings.keys where other.contains(key) {
+            bookings[key] = nil
+            // Own bookings are counted in the global book now; only the map entry goes.
+        }
+        counts = bookings.values.reduce(into: [:]) { $0[Self.slotKey($1.queue, $1.start), default: 0] += 1 }
+    }
 
     /// Adds another book's bookings (by key: a booking in both counts once).
     public mutating func merge(_ other: CallbackBook) {

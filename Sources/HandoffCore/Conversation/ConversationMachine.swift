@@ -510,13 +510,15 @@ public struct ConversationMachine: Sendable {
         guard let current = state.handoff, current.id == handoffID, current.status == .waiting || current.status == .requeued else {
             return [.ignored("wait estimate for handoff \(handoffID), which is not waiting")]
         }
+        // The customer hears only what they would notice: other minutes, or nobody there / closed now.
+        let tellCustomer = current.waitEstimate.map { $0.minutes != estimate.minutes || ($0.seconds == nil) != (estimate.seconds == nil) } ?? true
         var actions = updateHandoff(handoffID, cause: "wait estimate", now: now) { handoff in
             handoff.waitEstimate = estimate
             return []
         }
         let language = Announcements.language(state.handoff?.language ?? "en")
         let text = Announcements.handoff(language, wait: estimate, update: true)
-        guard let handoff = state.handoff, !text.isEmpty else { return actions }
+        guard tellCustomer, let handoff = state.handoff, !text.isEmpty else { return actions }
         actions.append(.emit(OutputEvent(channel: .directives, key: state.conversationID, id: "\(handoff.id)/announced/r\(handoff.revision)",
                                          type: EventType.handoffAnnounced, subject: state.conversationID, time: now, data: .object([
                                              "conversation_id": .string(state.conversationID),

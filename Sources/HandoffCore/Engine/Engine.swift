@@ -94,6 +94,11 @@ public struct Engine: Sendable {
         return result
     }
 
+    /// Drops own bookings the global log already shows (they count there now), so merging stays cheap.
+    public mutating func settleBookings(with global: CallbackBook) {
+        if ownBookings.count > 0 { ownBookings.removeKnown(to: global) }
+    }
+
     private func withOwnBookings(_ advisor: QueueAdvisor) -> QueueAdvisor {
         guard ownBookings.count > 0 else { return advisor }
         var advisor = advisor
@@ -153,10 +158,12 @@ public struct Engine: Sendable {
 
     /// Re-estimates every waiting handoff of this instance and tells those whose estimate changed
     /// materially (``WaitEstimate/differsMaterially(from:)``) or was last told `maxSilence` ago or more.
-    public mutating func refreshEstimates(now: Timestamp, maxSilence: Int64, advisor: QueueAdvisor) -> [OutputEvent] {
+    /// - Parameter held: conversations whose handoff is not published yet (left alone: revision 1 goes first).
+    public mutating func refreshEstimates(now: Timestamp, maxSilence: Int64, advisor: QueueAdvisor, held: Set<String> = []) -> [OutputEvent] {
         var outputs: [OutputEvent] = []
         // In conversation order, so a replay gives the same bytes every time.
-        let waiting = conversations.filter { $0.value.state.handoff.map { $0.status == .waiting || $0.status == .requeued } ?? false }.keys.sorted()
+        let waiting = conversations.filter { !held.contains($0.key) && ($0.value.state.handoff.map { $0.status == .waiting || $0.status == .requeued } ?? false) }
+            .keys.sorted()
         for id in waiting {
             var machine = conversations[id]!
             guard var handoff = machine.state.handoff else { continue }

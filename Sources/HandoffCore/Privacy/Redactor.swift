@@ -39,6 +39,27 @@ public struct Redactor: Sendable {
     }
 
     public func redact(_ text: String) -> Redaction {
+        var numbering = Numbering()
+        let output = redact(text, numbering: &numbering)
+        return Redaction(text: output, values: numbering.values)
+    }
+
+    /// Redacts several texts with one numbering: the same value gets the same placeholder in all of them.
+    /// - Returns: the redacted texts, in order, and how to undo them.
+    public func redact(_ texts: [String]) -> (texts: [String], redaction: Redaction) {
+        var numbering = Numbering()
+        let outputs = texts.map { redact($0, numbering: &numbering) }
+        return (outputs, Redaction(text: "", values: numbering.values))
+    }
+
+    /// Placeholders handed out so far.
+    private struct Numbering {
+        var values: [String: String] = [:]
+        var placeholderFor: [String: String] = [:]
+        var counters: [Kind: Int] = [:]
+    }
+
+    private func redact(_ text: String, numbering: inout Numbering) -> String {
         var found: [(range: Range<String.Index>, kind: Kind)] = []
         let words = Self.words(in: text)
         for word in words where Self.isEmail(text[word]) {
@@ -59,27 +80,24 @@ public struct Redactor: Sendable {
             kept.append(finding)
         }
         var output = ""
-        var values: [String: String] = [:]
-        var placeholderFor: [String: String] = [:]
-        var counters: [Kind: Int] = [:]
         var cursor = text.startIndex
         for finding in kept {
             output += text[cursor..<finding.range.lowerBound]
             let value = String(text[finding.range])
             let placeholder: String
-            if let existing = placeholderFor[value] {
+            if let existing = numbering.placeholderFor[value] {
                 placeholder = existing
             } else {
-                counters[finding.kind, default: 0] += 1
-                placeholder = "[\(finding.kind.rawValue)_\(counters[finding.kind]!)]"
-                placeholderFor[value] = placeholder
-                values[placeholder] = value
+                numbering.counters[finding.kind, default: 0] += 1
+                placeholder = "[\(finding.kind.rawValue)_\(numbering.counters[finding.kind]!)]"
+                numbering.placeholderFor[value] = placeholder
+                numbering.values[placeholder] = value
             }
             output += placeholder
             cursor = finding.range.upperBound
         }
         output += text[cursor...]
-        return Redaction(text: output, values: values)
+        return output
     }
 
     // MARK: - Finders

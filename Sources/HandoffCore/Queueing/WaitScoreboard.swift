@@ -60,8 +60,10 @@ public struct WaitScoreboard: Sendable {
         pending[handoffID] = Record(handoffID: handoffID, queue: queue, createdAt: createdAt, estimate: estimate,
                                     lastToEnterService: baselines.lastToEnterService, queueLengthSimple: baselines.queueLengthSimple, actual: 0)
         pendingOrder.append(handoffID)
-        if pendingOrder.count > pendingLimit {
-            pending[pendingOrder.removeFirst()] = nil
+        // Scored and forgotten ids leave their names behind: compact now and then, then drop the oldest.
+        if pendingOrder.count > 2 * pendingLimit { pendingOrder = pendingOrder.filter { pending[$0] != nil } }
+        if pending.count > pendingLimit, let oldest = pendingOrder.first(where: { pending[$0] != nil }) {
+            pending[oldest] = nil
         }
     }
 

@@ -46,15 +46,9 @@ public struct SummaryPrompt: Sendable {
         in the issue what the customer wrote. Never invent order numbers, amounts, dates or codes.
         """
 
-    /// Record separator: splits the jointly redacted texts again (removed from the texts first).
-    private static let separator = "\n\u{1E}\n"
-
     public func request(for job: SummaryJob) -> Request {
-        // One redaction over every text, so the same address gets the same placeholder everywhere.
-        let texts = job.transcript.map(\.text) + job.reasons
-        let joined = texts.map { $0.replacingSeparator() }.joined(separator: Self.separator)
-        let redaction = redactor.redact(joined)
-        let redacted = redaction.text.components(separatedBy: Self.separator)
+        // One numbering over every text, so the same address gets the same placeholder everywhere.
+        let (redacted, redaction) = redactor.redact(job.transcript.map(\.text) + job.reasons)
         var labels: [String: String] = [:]
         var lines: [String] = []
         for (index, entry) in job.transcript.enumerated() {
@@ -107,11 +101,5 @@ public struct SummaryPrompt: Sendable {
                      "pt": "Portuguese", "cs": "Czech", "pl": "Polish", "sv": "Swedish", "da": "Danish", "fi": "Finnish",
                      "no": "Norwegian", "tr": "Turkish", "ja": "Japanese", "zh": "Chinese", "ko": "Korean", "ar": "Arabic", "ru": "Russian"]
         return names[code].map { "\($0) (\(code))" } ?? code
-    }
-}
-
-extension String {
-    fileprivate func replacingSeparator() -> String {
-        unicodeScalars.contains("\u{1E}") ? String(String.UnicodeScalarView(unicodeScalars.map { $0 == "\u{1E}" ? " " : $0 })) : self
     }
 }

@@ -16,18 +16,6 @@ extension String {
     func range(of target: String, from start: String.Index) -> Range<String.Index>? {
         self[start...].range(of: target)
     }
-
-    /// The parts between occurrences of `separator` (all of them, empty ones included).
-    func components(separatedBy separator: String) -> [String] {
-        var parts: [String] = []
-        var rest = self[...]
-        while let range = rest.range(of: separator) {
-            parts.append(String(rest[..<range.lowerBound]))
-            rest = rest[range.upperBound...]
-        }
-        parts.append(String(rest))
-        return parts
-    }
 }
 
 extension Substring {

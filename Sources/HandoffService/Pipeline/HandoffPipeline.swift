@@ -221,6 +221,15 @@ public final class HandoffPipeline: Service, Sendable {
                let handoff = engine.conversations[held.conversationID]?.state.handoff {
                 output.data = handoff.json
             }
+            // Its state was kept out of the changelog while held (a restore must not skip a record whose
+            // handoff never went out); it is stored now, under the record, before the record may finish.
+            if configuration.processing.changelog, let state = engine.conversations[held.conversationID]?.state {
+                let delivery = OffsetTracker.Delivery(partition: held.partition, offset: held.offset, topic: topics.changelog,
+                                                      key: Array(held.conversationID.utf8), value: JSONWriter.bytes(state.storageJSON),
+                                                      targetPartition: held.partition.partition)
+                try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: source, deadLetterTopic: topics.deadLetter,
+                                  deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+            }
             metrics.handoffSummary(how)
             logger.info("handoff created", metadata: [LogKey.conversation: "\(held.conversationID)", LogKey.handoff: "\(held.handoffID)",
                                                       "summary": "\(output.data["summary"]?["source"]?.stringValue ?? "")", "summary_at": "\(how)"])
@@ -238,7 +247,8 @@ public final class HandoffPipeline: Service, Sendable {
             if now.milliseconds(since: lastRefresh) >= configuration.waits.updateInterval.milliseconds {
                 lastRefresh = now
                 let advisor = configuration.advisor(view: globalView.queues, book: globalView.bookings(now: now))
-                let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds, advisor: advisor)
+                let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds, advisor: advisor,
+                                                      held: desk.heldConversations)
                 for output in updates { try await send(output, under: nil) }
                 metrics.globalView(delayMilliseconds: globalView.delay)
             }
@@ -315,7 +325,9 @@ public final class HandoffPipeline: Service, Sendable {
             }
             // The queues as the global logs show them now: new handoffs are estimated, callbacks booked, against this.
             let queues = globalView.queues
-            let advisor = configuration.advisor(view: queues, book: globalView.bookings(now: clock()))
+            let bookings = globalView.bookings(now: clock())
+            engine.settleBookings(with: bookings)
+            let advisor = configuration.advisor(view: queues, book: bookings)
             // Callbacks whose slot has come: handed to the dialer (best effort, like estimate updates;
             // a crash before the changelog has it fires it again from the next owner, with the same id).
             for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }
@@ -426,7 +438,9 @@ public final class HandoffPipeline: Service, Sendable {
                 }
             }
             if configuration.processing.changelog {
-                try await writeChangelog(engine.takeChanges(), lastRecordOf: lastRecordOf, ownerOf: &ownerOf, producer: producer, tracker: tracker,
+                var changes = engine.takeChanges()
+                changes.changed.removeAll { desk.isHeld($0.conversationID) }
+                try await writeChangelog(changes, lastRecordOf: lastRecordOf, ownerOf: &ownerOf, producer: producer, tracker: tracker,
                                          configuration: configuration)
             }
             for (partition, offset) in held { tracker.finish(partition, offset) }

@@ -92,6 +92,7 @@ public struct Replayer {
         mutating func process(_ line: Substring, offset: Int64, name: String) -> [OutputEvent] {
             let view = queues
             let estimator = self.estimator
+            engine.settleBookings(with: book)
             // Callbacks whose slot came before this event fire first, on the replay's clock.
             var outputs: [OutputEvent] = []
             if let time = (try? JSONParser.parse(Array(line.utf8)))?["time"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {

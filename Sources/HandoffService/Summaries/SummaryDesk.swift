@@ -31,6 +31,11 @@ struct SummaryDesk {
 
     var heldCount: Int { held.count }
 
+    /// Conversations whose handoff is not published yet.
+    var heldConversations: Set<String> { Set(held.keys) }
+
+    func isHeld(_ conversation: String) -> Bool { held[conversation] != nil }
+
     mutating func hold(_ handoff: Held) {
         held[handoff.conversationID] = handoff
     }

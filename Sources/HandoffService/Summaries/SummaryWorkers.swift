@@ -77,7 +77,7 @@ public final class SummaryWorkers: Sendable {
         await withTaskGroup(of: Void.self) { group in
             var running = 0
             for await _ in doorbell {
-                while let work = state.withLock({ $0.queue.isEmpty ? nil : $0.queue.removeFirst() }) {
+                while !Task.isCancelled, let work = state.withLock({ $0.queue.isEmpty ? nil : $0.queue.removeFirst() }) {
                     if running >= maxConcurrency {
                         await group.next()
                         running -= 1
@@ -100,8 +100,9 @@ public final class SummaryWorkers: Sendable {
         }
     }
 
-    /// Stops ``run()`` once the queue is drained (shutdown).
+    /// Stops ``run()``: what is still queued is dropped (its handoffs went out with the extractive summary).
     public func finish() {
+        state.withLock { $0.queue.removeAll() }
         ring.finish()
     }
 }
