@@ -98,7 +98,7 @@ struct CallbackTests {
         #expect(due.map(\.type) == [EventType.callbackDue])
         #expect(due.first?.id == "\(callbackID)/due/1")
         #expect(due.first?.data["summary"]?["key_facts"]?.arrayValue?.isEmpty == false, "the agent calling back gets the context")
-        #expect(engine.fireDue(now: Self.t("2026-03-30T08:00:00Z")).isEmpty, "once per attempt")
+        #expect(engine.fireDue(now: Self.t("2026-03-30T07:45:00Z")).isEmpty, "once per attempt")
 
         let retried = process(4, EventType.callbackCompleted, "2026-03-30T07:10:00Z", ["callback_id": .string(callbackID), "attempt": .number(1), "outcome": .string("no_answer")])
         #expect(retried.map(\.type) == [EventType.callbackScheduled, EventType.callbackConfirmed])
@@ -173,5 +173,22 @@ struct CallbackTests {
             let created = try #require(outputs.first { $0.type == EventType.handoffCreated })
             #expect(created.data["wait_estimate"]?["method"]?.stringValue == "closed")
         }
+    }
+
+    @Test("a due call the dialer never reports on is sent again after 30 minutes, and fails after 2 hours instead of waiting for ever")
+    func unreported() throws {
+        var engine = Engine(policy: EscalationPolicy())
+        _ = engine.process(value: Self.line(1, EventType.callbackRequested, "2026-03-27T15:50:00Z", [
+            "contact_ref": .string("crm:9"), "time_zone": .string("Europe/Berlin"), "queue": .string("billing"),
+        ]), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: 1), now: nil, advisor: Self.advisor())
+        let due = engine.fireDue(now: Self.t("2026-03-30T07:00:00Z"))
+        #expect(due.map(\.type) == [EventType.callbackDue])
+        #expect(engine.fireDue(now: Self.t("2026-03-30T07:59:00Z")).isEmpty, "before slot end + 30 min")
+        let again = engine.fireDue(now: Self.t("2026-03-30T08:00:00Z"))
+        #expect(again.map(\.id) == due.map(\.id), "the same call, the same id")
+        let failed = engine.fireDue(now: Self.t("2026-03-30T09:30:00Z"))
+        #expect(failed.map(\.type) == [EventType.callbackFailed])
+        #expect(failed.first?.data["reason"]?.stringValue == "no_report")
+        #expect(engine.conversations.values.allSatisfy { $0.state.callbacks.isEmpty })
     }
 }

@@ -21,6 +21,8 @@ public struct PendingCallback: Sendable, Equatable {
     public var slot: CallbackSlot
     public var status: Status
     public var requestedAt: Timestamp
+    /// The due call was sent a second time for want of a report.
+    public var resent = false
 
     public init(id: String, queue: String, contactRef: String, timeZone: String, windows: [CallbackSlot], attempt: Int,
                 slot: CallbackSlot, status: Status, requestedAt: Timestamp) {
@@ -43,6 +45,12 @@ public struct PendingCallback: Sendable, Equatable {
     /// Timer key: one firing per attempt.
     public var timerKey: String { "\(id)/\(attempt)" }
 
+    /// When a due call with no report from the dialer is sent again, and when it is given up:
+    /// 30 minutes and 2 hours after the slot's end.
+    public var rechecks: [(key: String, at: Timestamp)] {
+        (resent ? [] : [("\(timerKey)/recheck1", slot.end.adding(milliseconds: 30 * 60_000))]) + [("\(timerKey)/recheck2", slot.end.adding(milliseconds: 2 * 3_600_000))]
+    }
+
     var json: JSONValue {
         .object([
             "id": .string(id), "queue": .string(queue), "contact_ref": .string(contactRef), "time_zone": .string(timeZone),
@@ -50,6 +58,7 @@ public struct PendingCallback: Sendable, Equatable {
             "attempt": .number(Double(attempt)),
             "slot": .array([.number(Double(slot.start.millisecondsSinceEpoch)), .number(Double(slot.end.millisecondsSinceEpoch))]),
             "status": .string(status.rawValue), "requested_at": .number(Double(requestedAt.millisecondsSinceEpoch)),
+            "resent": .bool(resent),
         ])
     }
 
@@ -63,5 +72,6 @@ public struct PendingCallback: Sendable, Equatable {
               let status = json["status"]?.stringValue.flatMap(Status.init(rawValue:)), let requested = json["requested_at"]?.numberValue else { return nil }
         self.init(id: id, queue: queue, contactRef: contact, timeZone: zone, windows: (json["windows"]?.arrayValue ?? []).compactMap(slot),
                   attempt: attempt, slot: booked, status: status, requestedAt: Timestamp(millisecondsSinceEpoch: Int64(requested)))
+        resent = json["resent"] == .bool(true)
     }
 }

@@ -107,6 +107,25 @@ extension ConversationMachine {
                                   subject: state.conversationID, time: now, data: data))]
     }
 
+    /// A callback handed to the dialer with no report by its recheck time: the due call may have been
+    /// lost, so it is sent again (same id: a dialer that has it drops it); with still no report at the
+    /// second recheck, the callback fails (`no_report`) instead of waiting for ever.
+    public mutating func callbackRecheck(timerKey: String, now: Timestamp) -> [ConversationAction] {
+        guard let cut = timerKey.lastIndex(of: "/") else { return [] }
+        let base = String(timerKey[..<cut])
+        let round = timerKey[timerKey.index(after: cut)...]
+        guard let index = state.callbacks.firstIndex(where: { $0.timerKey == base && $0.status == .due }) else { return [] }
+        if round == "recheck1" {
+            guard !state.callbacks[index].resent else { return [] }
+            state.callbacks[index].status = .scheduled
+            let again = callbackDue(timerKey: base, now: now)
+            state.callbacks[index].resent = true
+            return again
+        }
+        let callback = state.callbacks.remove(at: index)
+        return [failed(callback, reason: "no_report", now: now)]
+    }
+
     private func scheduledOutputs(_ callback: PendingCallback, confirm: Bool, zone: (any ZoneRules)?, now: Timestamp) -> [ConversationAction] {
         var actions: [ConversationAction] = [
             .emit(OutputEvent(channel: .callbacks, key: state.conversationID, id: "\(callback.id)/scheduled/\(callback.attempt)", type: EventType.callbackScheduled,

@@ -111,8 +111,15 @@ public struct Engine: Sendable {
         for output in outputs where output.channel == .callbacks {
             ownBookings.apply(type: output.type, data: output.data)
         }
-        for callback in state.callbacks where callback.status == .scheduled {
-            timers.arm(TimerQueue.Entry(due: callback.slot.start, conversationID: state.conversationID, key: callback.timerKey))
+        for callback in state.callbacks {
+            switch callback.status {
+            case .scheduled:
+                timers.arm(TimerQueue.Entry(due: callback.slot.start, conversationID: state.conversationID, key: callback.timerKey))
+            case .due:
+                for recheck in callback.rechecks {
+                    timers.arm(TimerQueue.Entry(due: recheck.at, conversationID: state.conversationID, key: recheck.key))
+                }
+            }
         }
     }
 
@@ -123,11 +130,14 @@ public struct Engine: Sendable {
         var outputs: [OutputEvent] = []
         for entry in timers.popDue(now) {
             guard var machine = conversations[entry.conversationID] else { continue }
-            for case .emit(let output) in machine.callbackDue(timerKey: entry.key, now: now) {
+            let actions = entry.key.hasSuffix("/recheck1") || entry.key.hasSuffix("/recheck2")
+                ? machine.callbackRecheck(timerKey: entry.key, now: now) : machine.callbackDue(timerKey: entry.key, now: now)
+            for case .emit(let output) in actions {
                 outputs.append(output)
                 counters.outputsByType[output.type, default: 0] += 1
             }
             conversations[entry.conversationID] = machine
+            noteCallbacks([], of: machine.state)
             touched.insert(entry.conversationID)
         }
         // Bookings of slots long gone limit nothing; the global log has them by now.
