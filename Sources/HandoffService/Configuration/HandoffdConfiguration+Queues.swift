@@ -56,8 +56,9 @@ extension HandoffdConfiguration {
         reader.duration(nodes["lead_time"], "callbacks.lead_time", into: &callbacks.leadTime)
     }
 
-    /// The queues as the machine may ask about them: this view and bookings, these plans and rules.
-    public func advisor(view: QueueView, book: CallbackBook) -> QueueAdvisor {
+    /// The queues as the machine may ask about them: these plans and rules, with an empty view and no
+    /// bookings; the owner builds it once and puts the current view and bookings in before each use.
+    public func advisor(view: QueueView = QueueView(), book: CallbackBook = CallbackBook()) -> QueueAdvisor {
         var plans: [String: CallbackPlan] = [:]
         for (queue, settings) in queues {
             let zone = FoundationZone(identifier: settings.timeZone) ?? FoundationZone(identifier: "UTC")!

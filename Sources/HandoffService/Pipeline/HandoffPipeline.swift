@@ -195,6 +195,14 @@ public final class HandoffPipeline: Service, Sendable {
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
         var desk = SummaryDesk(deadline: configuration.llm.deadline.milliseconds)
         let estimator = configuration.waits.estimator
+        // Plans, zones and rules are built once; each use gets the view and bookings of the moment.
+        let advisorBase = configuration.advisor()
+        func advisor(view: QueueView, book: CallbackBook) -> QueueAdvisor {
+            var advisor = advisorBase
+            advisor.view = view
+            advisor.book = book
+            return advisor
+        }
         var scoreboard = WaitScoreboard(recordLimit: 0)
         var lastRefresh = clock()
         var lastStats = clock()
@@ -246,7 +254,7 @@ public final class HandoffPipeline: Service, Sendable {
             }
             if now.milliseconds(since: lastRefresh) >= configuration.waits.updateInterval.milliseconds {
                 lastRefresh = now
-                let advisor = configuration.advisor(view: globalView.queues, book: globalView.bookings(now: now))
+                let advisor = advisor(view: globalView.queues, book: globalView.bookings(now: now))
                 let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds, advisor: advisor,
                                                       held: desk.heldConversations)
                 for output in updates { try await send(output, under: nil) }
@@ -327,7 +335,7 @@ public final class HandoffPipeline: Service, Sendable {
             let queues = globalView.queues
             let bookings = globalView.bookings(now: clock())
             engine.settleBookings(with: bookings)
-            let advisor = configuration.advisor(view: queues, book: bookings)
+            let advisor = advisor(view: queues, book: bookings)
             // Callbacks whose slot has come: handed to the dialer (best effort, like estimate updates;
             // a crash before the changelog has it fires it again from the next owner, with the same id).
             for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }

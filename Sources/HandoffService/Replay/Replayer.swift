@@ -69,8 +69,9 @@ public struct Replayer {
         var queues = QueueView()
         var book = CallbackBook()
         var scoreboard = WaitScoreboard()
-        let configuration: HandoffdConfiguration
         let estimator: WaitEstimator
+        /// Plans, zones and rules, built once; the view and bookings are put in per record.
+        var advisor: QueueAdvisor
         let refreshInterval: Int64
         let maxSilence: Int64
         var lastRefresh: Timestamp?
@@ -83,7 +84,7 @@ public struct Replayer {
                                                                       capacity: configuration.processing.repeatContactCapacity))
             quality = QualityMonitor(gates: configuration.qualityGates)
             estimator = configuration.waits.estimator
-            self.configuration = configuration
+            advisor = configuration.advisor()
             refreshInterval = configuration.waits.updateInterval.milliseconds
             maxSilence = configuration.waits.maxSilence.milliseconds
             source = configuration.source
@@ -93,6 +94,9 @@ public struct Replayer {
             let view = queues
             let estimator = self.estimator
             engine.settleBookings(with: book)
+            advisor.view = view
+            advisor.book = book
+            let current = advisor
             // Callbacks whose slot came before this event fire first, on the replay's clock.
             var outputs: [OutputEvent] = []
             if let time = (try? JSONParser.parse(Array(line.utf8)))?["time"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {
@@ -100,7 +104,7 @@ public struct Replayer {
                 while let next = engine.timers.next, next <= time { outputs += engine.fireDue(now: next) }
             }
             let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: name, partition: 0, offset: offset), now: nil,
-                                        advisor: configuration.advisor(view: view, book: book))
+                                        advisor: current)
             collector.record(result)
             outputs += result.outputs
             if let status = result.agentStatus { queues.apply(agent: status) }
@@ -114,7 +118,8 @@ public struct Replayer {
             // Waiting customers hear of material changes, on the replay's own clock.
             if let now = engine.latestEventTime, lastRefresh.map({ now.milliseconds(since: $0) >= refreshInterval }) ?? true {
                 lastRefresh = now
-                outputs += engine.refreshEstimates(now: now, maxSilence: maxSilence, advisor: configuration.advisor(view: queues, book: book))
+                advisor.view = queues
+                outputs += engine.refreshEstimates(now: now, maxSilence: maxSilence, advisor: advisor)
             }
             if let time = engine.latestEventTime {
                 quality.observe(result, at: time)
