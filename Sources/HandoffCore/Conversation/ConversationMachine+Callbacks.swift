@@ -133,8 +133,9 @@ extension ConversationMachine {
         ]
         if confirm {
             let language = Announcements.language(state.language)
-            let start = zone.map { LocalTime(callback.slot.start, in: $0) } ?? LocalTime(callback.slot.start, in: UTCRules())
-            let end = zone.map { LocalTime(callback.slot.end, in: $0) } ?? LocalTime(callback.slot.end, in: UTCRules())
+            let rules = zone ?? UTCRules()
+            let start = LocalTime(callback.slot.start, in: rules)
+            let end = LocalTime(callback.slot.end, in: rules)
             actions.append(.emit(OutputEvent(channel: .directives, key: state.conversationID, id: "\(callback.id)/confirmed/\(callback.attempt)",
                                              type: EventType.callbackConfirmed, subject: state.conversationID, time: now, data: .object([
                                                  "conversation_id": .string(state.conversationID),

@@ -36,8 +36,6 @@ public struct QueueView: Sendable {
     public private(set) var history: [String: QueueHistory] = [:]
     /// Queues some agent has ever been seen serving: for the others, agent data is missing.
     public private(set) var knownQueues: Set<String> = []
-    /// The latest time the logs have shown: how current the view is.
-    public private(set) var latest: Timestamp?
     /// Acceptances seen with the estimate made at creation: what scoring needs.
     public private(set) var served: [(entry: Entry, waited: Double)] = []
     private let historyLimit: Int
@@ -49,7 +47,6 @@ public struct QueueView: Sendable {
     public mutating func apply(agent status: AgentStatus) {
         agents[status.agentID] = Agent(id: status.agentID, status: status.status, queues: status.queues, capacity: status.capacity)
         knownQueues.formUnion(status.queues)
-        note(status.time)
     }
 
     /// Applies a `support.handoff.created`/`updated` snapshot (`data`); older revisions are ignored.
@@ -58,7 +55,6 @@ public struct QueueView: Sendable {
               let status = data["status"]?.stringValue.flatMap(Handoff.Status.init(rawValue:)),
               let queue = data["queue"]?.stringValue, let created = data["created_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)),
               let updated = data["updated_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else { return }
-        note(updated)
         if let known = open[id], known.revision >= revision { return }
         var entry = open[id] ?? Entry(handoffID: id, conversationID: data["conversation_id"]?.stringValue ?? "", queue: queue,
                                       priority: data["priority"]?.intValue ?? 3, createdAt: created, status: status, revision: revision,
@@ -96,9 +92,6 @@ public struct QueueView: Sendable {
         }
     }
 
-    private mutating func note(_ time: Timestamp) {
-        if latest.map({ time > $0 }) ?? true { latest = time }
-    }
 
     /// Takes the acceptances seen since the last call (for scoring).
     public mutating func takeServed() -> [(entry: Entry, waited: Double)] {

@@ -38,10 +38,27 @@ public struct WaitScoreboard: Sendable {
         public var coverage: Double? { withInterval == 0 ? nil : Double(inInterval) / Double(withInterval) }
     }
 
+    /// Ours and the two baselines, over the same handoffs.
+    public struct Tally: Sendable, Equatable {
+        public var ours = Figures()
+        public var lastToEnterService = Figures()
+        public var queueLengthSimple = Figures()
+        public init() {}
+
+        /// Adds one scored handoff (nothing when it had no point estimate).
+        public mutating func add(_ record: Record) {
+            guard let predicted = record.estimate.seconds else { return }
+            let interval = record.estimate.p10.flatMap { low in record.estimate.p90.map { (low, $0) } }
+            ours.add(predicted: predicted, actual: record.actual, interval: interval)
+            if let les = record.lastToEnterService { lastToEnterService.add(predicted: les, actual: record.actual) }
+            if let simple = record.queueLengthSimple { queueLengthSimple.add(predicted: simple, actual: record.actual) }
+        }
+    }
+
     private var pending: [String: Record] = [:]
     private var pendingOrder: [String] = []
     public private(set) var records: [Record] = []
-    public private(set) var byQueue: [String: (ours: Figures, lastToEnterService: Figures, queueLengthSimple: Figures)] = [:]
+    public private(set) var byQueue: [String: Tally] = [:]
     let pendingLimit: Int
     let recordLimit: Int
 
@@ -69,14 +86,9 @@ public struct WaitScoreboard: Sendable {
 
     /// Scores a handoff an agent accepted after `waited` seconds; nothing when it was not estimated here.
     public mutating func served(handoffID: String, waited: Double) {
-        guard var record = pending.removeValue(forKey: handoffID), let predicted = record.estimate.seconds else { return }
+        guard var record = pending.removeValue(forKey: handoffID) else { return }
         record.actual = waited
-        var figures = byQueue[record.queue] ?? (Figures(), Figures(), Figures())
-        let interval = record.estimate.p10.flatMap { low in record.estimate.p90.map { (low, $0) } }
-        figures.ours.add(predicted: predicted, actual: waited, interval: interval)
-        if let les = record.lastToEnterService { figures.lastToEnterService.add(predicted: les, actual: waited) }
-        if let simple = record.queueLengthSimple { figures.queueLengthSimple.add(predicted: simple, actual: waited) }
-        byQueue[record.queue] = figures
+        byQueue[record.queue, default: Tally()].add(record)
         if records.count < recordLimit { records.append(record) }
     }
 
@@ -86,16 +98,8 @@ public struct WaitScoreboard: Sendable {
     }
 
     /// Figures over the given records (e.g. one phase of a simulated day).
-    public static func figures(_ records: some Sequence<Record>) -> (ours: Figures, lastToEnterService: Figures, queueLengthSimple: Figures) {
-        var result = (ours: Figures(), lastToEnterService: Figures(), queueLengthSimple: Figures())
-        for record in records {
-            guard let predicted = record.estimate.seconds else { continue }
-            let interval = record.estimate.p10.flatMap { low in record.estimate.p90.map { (low, $0) } }
-            result.ours.add(predicted: predicted, actual: record.actual, interval: interval)
-            if let les = record.lastToEnterService { result.lastToEnterService.add(predicted: les, actual: record.actual) }
-            if let simple = record.queueLengthSimple { result.queueLengthSimple.add(predicted: simple, actual: record.actual) }
-        }
-        return result
+    public static func figures(_ records: some Sequence<Record>) -> Tally {
+        records.reduce(into: Tally()) { $0.add($1) }
     }
 
     /// The `support.queue.stats` data of one queue.

@@ -29,8 +29,6 @@ struct SummaryDesk {
         self.aheadCapacity = aheadCapacity
     }
 
-    var heldCount: Int { held.count }
-
     /// Conversations whose handoff is not published yet.
     var heldConversations: Set<String> { Set(held.keys) }
 
