@@ -22,7 +22,7 @@ public final class KafkaConsumer: Sendable {
         case readPartitions([TopicPartition])
     }
 
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
     private let state: Mutex<BufferState>
     private let poller: Mutex<PollThread?> = Mutex(nil)
     private let highWatermark: Int
@@ -42,6 +42,10 @@ public final class KafkaConsumer: Sendable {
         var lastPoll = ContinuousClock.now
         var closed = false
         var revoked: Set<TopicPartition> = []
+        /// Bumped when a rewind starts and ends: a message polled under another generation, or while
+        /// seeking, may come from before the rewind and is dropped (librdkafka fetches it again).
+        var generation = 0
+        var seeking = false
         var count: Int { messages.count - head }
     }
 
@@ -164,6 +168,7 @@ public final class KafkaConsumer: Sendable {
         case .pause:
             setPaused(true)
         }
+        let generation = state.withLock { $0.generation }
         guard let message = rd_kafka_consumer_poll(pointer.raw, 100) else { return }
         defer { rd_kafka_message_destroy(message) }
         let record = message.pointee
@@ -195,6 +200,7 @@ public final class KafkaConsumer: Sendable {
         let consumed = KafkaMessage(topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
                                     headers: headers, timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            guard state.generation == generation, !state.seeking else { return nil }
             state.messages.append(consumed)
             defer { state.waiter = nil }
             return state.waiter
@@ -335,7 +341,7 @@ public final class KafkaConsumer: Sendable {
         let pointer = consumer.handle.pointer
         var ends: [TopicPartition: Int64] = [:]
         for partition in partitions {
-            let milliseconds = Int32(clamping: timeout.components.seconds * 1000)
+            let milliseconds = timeout.librdkafkaMilliseconds
             let (code, low, high) = await BlockingCall.run { () -> (Int32, Int64, Int64) in
                 var low: Int64 = 0
                 var high: Int64 = 0
@@ -414,6 +420,44 @@ public final class KafkaConsumer: Sendable {
         let code = rd_kafka_commit(handle.rk, nil, 0)
         if code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR__NO_OFFSET { return nil }
         return KafkaError.from(code)
+    }
+
+    /// Moves every assigned partition back to its committed offset (the beginning where nothing was
+    /// committed) and drops what was buffered: after an aborted transaction, the records whose outputs
+    /// were aborted are consumed again.
+    public func rewindToCommitted(timeout: Duration) async throws(KafkaError) {
+        state.withLock { state in
+            state.generation += 1
+            state.seeking = true
+            state.messages.removeAll()
+            state.head = 0
+        }
+        defer {
+            state.withLock { state in
+                state.generation += 1
+                state.seeking = false
+            }
+        }
+        let pointer = handle.pointer
+        let milliseconds = timeout.librdkafkaMilliseconds
+        let failure: KafkaError? = await BlockingCall.run {
+            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            let assigned = rd_kafka_assignment(pointer.raw, &list)
+            guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return KafkaError.from(assigned) }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            guard list.pointee.cnt > 0 else { return nil }
+            let committed = rd_kafka_committed(pointer.raw, list, milliseconds)
+            guard committed == RD_KAFKA_RESP_ERR_NO_ERROR else { return KafkaError.from(committed) }
+            for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].offset < 0 {
+                list.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
+            }
+            if let error = rd_kafka_seek_partitions(pointer.raw, list, milliseconds) { return KafkaError.consuming(error) }
+            for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                return KafkaError.from(list.pointee.elems[index].err)
+            }
+            return nil
+        }
+        if let failure { throw failure }
     }
 
     /// Ends delivery: pending and future ``nextBatch`` calls return nil. Polling goes on (the group

@@ -17,11 +17,14 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var isRetriable: Bool
     public var isFatal: Bool
+    /// A transaction failed in a way that only aborting it can recover from (its outputs are discarded).
+    public var requiresAbort: Bool
     public var file: String
     public var line: UInt
 
     public init(code: Code, message: String, librdkafkaCode: Int32? = nil, isRetriable: Bool = false, isFatal: Bool = false,
-                file: String = #fileID, line: UInt = #line) {
+                requiresAbort: Bool = false, file: String = #fileID, line: UInt = #line) {
+        self.requiresAbort = requiresAbort
         self.code = code
         self.message = message
         self.librdkafkaCode = librdkafkaCode
@@ -48,9 +51,11 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     /// Converts and destroys an `rd_kafka_error_t`.
     static func consuming(_ error: OpaquePointer, file: String = #fileID, line: UInt = #line) -> KafkaError {
         defer { rd_kafka_error_destroy(error) }
-        return KafkaError(code: .librdkafka, message: String(cString: rd_kafka_error_string(error)),
-                          librdkafkaCode: rd_kafka_error_code(error).rawValue,
-                          isRetriable: rd_kafka_error_is_retriable(error) != 0, isFatal: rd_kafka_error_is_fatal(error) != 0,
-                          file: file, line: line)
+        var converted = KafkaError(code: .librdkafka, message: String(cString: rd_kafka_error_string(error)),
+                                   librdkafkaCode: rd_kafka_error_code(error).rawValue,
+                                   isRetriable: rd_kafka_error_is_retriable(error) != 0, isFatal: rd_kafka_error_is_fatal(error) != 0,
+                                   file: file, line: line)
+        converted.requiresAbort = rd_kafka_error_txn_requires_abort(error) != 0
+        return converted
     }
 }

@@ -6,7 +6,7 @@ import Synchronization
 /// An idempotent producer. `send` never blocks the caller for long: it enqueues in librdkafka and
 /// reports each delivery, by token, to the handler given at creation.
 public final class KafkaProducer: Sendable {
-    private let handle: KafkaHandle
+    let handle: KafkaHandle
     private let poller: PollThread
 
     /// - Parameters:
@@ -44,7 +44,10 @@ public final class KafkaProducer: Sendable {
                 continue
             }
             if let fatal = handle.fatalError { throw fatal }
-            throw KafkaError.from(result)
+            var error = KafkaError.from(result)
+            // A transactional producer refuses sends while its transaction is failed: only an abort helps.
+            error.requiresAbort = result == RD_KAFKA_RESP_ERR__STATE
+            throw error
         }
     }
 
@@ -77,7 +80,7 @@ public final class KafkaProducer: Sendable {
     /// - Returns: true when nothing is left in flight.
     public func flush(timeout: Duration) async -> Bool {
         let pointer = handle.pointer
-        let milliseconds = Int32(clamping: timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = timeout.librdkafkaMilliseconds
         return await BlockingCall.run { rd_kafka_flush(pointer.raw, milliseconds) == RD_KAFKA_RESP_ERR_NO_ERROR }
     }
 

@@ -47,7 +47,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error.message)\n".utf8))
             throw ExitCode(ExitCodes.configuration)
         }
-        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics(), summaries: summaries)
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka, logger: logger, metrics: PipelineMetrics(), summaries: summaries,
+                                       faults: Self.injectedFaults())
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: pipeline)]
         if configuration.admin.enabled, let variable = configuration.admin.bearerTokenEnvironment,
            (ProcessInfo.processInfo.environment[variable] ?? "").isEmpty {
@@ -101,4 +102,19 @@ func makeLogger(level: String) -> Logger {
         return handler
     }
     return Logger(label: "handoffd")
+}
+
+extension Serve {
+    /// `HANDOFFD_TEST_CRASH_BEFORE_COMMIT=N` (tests of exactly-once only): once N outputs were produced, the
+    /// process dies, as a SIGKILL would leave it, after its transaction's outputs reached the broker and before its commit.
+    static func injectedFaults() -> FaultInjection {
+        guard let text = ProcessInfo.processInfo.environment["HANDOFFD_TEST_CRASH_BEFORE_COMMIT"], let threshold = Int(text) else { return FaultInjection() }
+        return FaultInjection { outputs in
+            if outputs >= threshold {
+                FileHandle.standardError.write(Data("handoffd: HANDOFFD_TEST_CRASH_BEFORE_COMMIT=\(threshold): \(outputs) outputs produced, exiting before the commit\n".utf8))
+                _exit(86)
+            }
+            return false
+        }
+    }
 }

@@ -288,7 +288,9 @@ def broker(tansu_bin, test_log_dir, say) -> Iterable[Broker]:
 class Handoffd:
     """One handoffd process. stderr (its log) is read line by line into memory and a log file."""
 
-    def __init__(self, binary: Path, broker: Broker, config: Path, rdkafka_dir: Path, log_path: Path, say):
+    def __init__(self, binary: Path, broker: Broker, config: Path, rdkafka_dir: Path, log_path: Path, say,
+                 extra_env: Optional[dict] = None):
+        self.extra_env = extra_env or {}
         self.binary = binary
         self.broker = broker
         self.config = config
@@ -307,6 +309,7 @@ class Handoffd:
 
     def start(self) -> "Handoffd":
         env = dict(os.environ)
+        env.update(self.extra_env)
         # librdkafka 2.16 for this child only (handoffd links Debian's librdkafka.so.1 = 2.0.2).
         env["LD_LIBRARY_PATH"] = os.pathsep.join(
             [str(self.rdkafka_dir)] + ([env["LD_LIBRARY_PATH"]] if env.get("LD_LIBRARY_PATH") else []))
@@ -415,10 +418,10 @@ def handoffd_factory(handoffd_bin, broker, handoffd_config, rdkafka_dir, test_lo
     """`start()` starts one more handoffd against the test's broker; all are killed at teardown."""
     started: list[Handoffd] = []
 
-    def start() -> Handoffd:
+    def start(env: Optional[dict] = None) -> Handoffd:
         require_handoffd(handoffd_bin)
         h = Handoffd(handoffd_bin, broker, handoffd_config, rdkafka_dir,
-                     test_log_dir / f"handoffd-{len(started) + 1}.log", say)
+                     test_log_dir / f"handoffd-{len(started) + 1}.log", say, extra_env=env)
         started.append(h)
         return h.start()
 
@@ -444,7 +447,7 @@ def client_conf(broker: Broker, **extra) -> dict:
 class Observer:
     """A consumer in its own group reading topics from the beginning on a background thread."""
 
-    def __init__(self, broker: Broker, topics: list[str], say):
+    def __init__(self, broker: Broker, topics: list[str], say, isolation: str = "read_committed"):
         from confluent_kafka import Consumer
 
         self.topics = topics
@@ -457,7 +460,8 @@ class Observer:
         self._stop = threading.Event()
         self._consumer = Consumer(client_conf(
             broker, **{"group.id": f"e2e-observer-{uuid.uuid4().hex[:8]}", "auto.offset.reset": "earliest",
-                       "enable.auto.commit": False, "session.timeout.ms": SESSION_TIMEOUT_MS}))
+                       "enable.auto.commit": False, "session.timeout.ms": SESSION_TIMEOUT_MS,
+                       "isolation.level": isolation}))
         self._metadata = Consumer(client_conf(broker, **{"group.id": "e2e-metadata", "enable.auto.commit": False}))
         self._thread = threading.Thread(target=self._run, name="e2e-observer", daemon=True)
 
@@ -552,8 +556,8 @@ class Observer:
 def observer_factory(broker, say):
     made: list[Observer] = []
 
-    def make(topics: list[str]) -> Observer:
-        o = Observer(broker, topics, say).start()
+    def make(topics: list[str], isolation: str = "read_committed") -> Observer:
+        o = Observer(broker, topics, say, isolation=isolation).start()
         made.append(o)
         return o
 

@@ -90,8 +90,27 @@ extension HandoffdConfiguration {
         reader.int(limitNodes["dead_letter_max_bytes"], "limits.dead_letter_max_bytes", into: &deadLetterMaxBytes, range: 0...(16 << 20))
 
         let processingNodes = reader.mapping(top["processing"], "processing", allowed: ["buffer_limit", "max_in_flight", "idle_timeout", "shutdown_timeout",
-                                                                                     "repeat_contact_window", "repeat_contact_capacity", "changelog"])
+                                                                                     "repeat_contact_window", "repeat_contact_capacity", "changelog",
+                                                                                     "guarantee", "transactional_id"])
         reader.bool(processingNodes["changelog"], "processing.changelog", into: &processing.changelog)
+        if let node = processingNodes["guarantee"] {
+            var text = ""
+            reader.string(node, "processing.guarantee", into: &text)
+            if let guarantee = Processing.Guarantee(rawValue: text) {
+                processing.guarantee = guarantee
+            } else if !text.isEmpty {
+                reader.problem(node, "processing.guarantee", "must be one of \(Processing.Guarantee.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+        }
+        if processing.guarantee == .exactlyOnce && !processing.changelog {
+            reader.problem(processingNodes["guarantee"], "processing.guarantee",
+                           "exactly_once needs processing.changelog: true (after an aborted transaction the state is read back from the changelog)")
+        }
+        if let node = processingNodes["transactional_id"] {
+            var id = ""
+            reader.string(node, "processing.transactional_id", into: &id)
+            processing.transactionalID = id
+        }
         reader.duration(processingNodes["repeat_contact_window"], "processing.repeat_contact_window", into: &processing.repeatContactWindow)
         reader.int(processingNodes["repeat_contact_capacity"], "processing.repeat_contact_capacity", into: &processing.repeatContactCapacity, range: 1...100_000_000)
         reader.int(processingNodes["buffer_limit"], "processing.buffer_limit", into: &processing.bufferLimit, range: 1...10_000_000)

@@ -127,7 +127,18 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         /// Write each changed conversation's state to `topics.changelog` and restore it on assignment,
         /// so a restart or rebalance forgets nothing. Default off until the topic exists (see docs/operations.md).
         public var changelog = false
+        /// At least once (the default: a crash may re-emit outputs, with the same ids) or exactly once
+        /// (outputs, changelog and input offsets in one Kafka transaction; needs the changelog).
+        public var guarantee = Guarantee.atLeastOnce
+        /// The producer's `transactional.id` with exactly-once: stable for this instance across restarts and
+        /// unique in the group (a second process with the same id fences the first). Default `<group.id>-<instance>`.
+        public var transactionalID: String?
         public init() {}
+
+        public enum Guarantee: String, Sendable, Equatable, CaseIterable {
+            case atLeastOnce = "at_least_once"
+            case exactlyOnce = "exactly_once"
+        }
     }
 
     /// The admin HTTP endpoint (`/metrics`, `/healthz`, `/readyz`).

@@ -23,6 +23,7 @@ public final class HandoffPipeline: Service, Sendable {
     private let health = Mutex(Health())
     /// Model summaries, when an LLM is configured.
     private let summaries: SummaryWorkers?
+    private let faults: FaultInjection
 
     /// What /healthz and /readyz report.
     public struct Health: Sendable {
@@ -50,6 +51,9 @@ public final class HandoffPipeline: Service, Sendable {
         public var deadLetters = 0
         public var unknownTypes = 0
         public var redeliveries = 0
+        /// Exactly once: rounds committed, and rounds aborted (consumed again).
+        public var transactionsCommitted = 0
+        public var transactionsAborted = 0
     }
 
     /// - Parameters:
@@ -57,10 +61,12 @@ public final class HandoffPipeline: Service, Sendable {
     ///   - clock: the processing time of each event (the wall clock in production); it also measures
     ///     the summary deadline.
     ///   - summaries: the model that writes handoff summaries, if one is configured.
+    ///   - faults: faults injected on purpose (tests); none in production.
     public init(configuration: HandoffdConfiguration, kafka: KafkaConfiguration, logger: Logger,
                 metrics: PipelineMetrics = PipelineMetrics(), clock: @escaping @Sendable () -> Timestamp = { .now },
-                summaries: SummaryWorkers? = nil) {
+                summaries: SummaryWorkers? = nil, faults: FaultInjection = FaultInjection()) {
         self.summaries = summaries
+        self.faults = faults
         self.configuration = Mutex(configuration)
         self.kafka = kafka
         self.logger = logger
@@ -88,14 +94,26 @@ public final class HandoffPipeline: Service, Sendable {
 
         if configuration.processing.changelog { try await checkChangelog(configuration) }
 
+        let exactlyOnce = configuration.processing.guarantee == .exactlyOnce
         let consumerBox = ConsumerBox()
-        let tracker = OffsetTracker { partition, next in consumerBox.consumer?.storeOffset(partition, nextOffset: next) }
+        // Exactly once: offsets go into each transaction, never to the consumer's own commits.
+        let tracker = OffsetTracker { partition, next in if !exactlyOnce { consumerBox.consumer?.storeOffset(partition, nextOffset: next) } }
+        var producerKafka = self.producerKafka
+        var consumerKafka = kafka
+        if exactlyOnce {
+            producerKafka["transactional.id"] = configuration.processing.transactionalID ?? "\(kafka["group.id"] ?? "handoffd")-\(configuration.instance)"
+            consumerKafka["enable.auto.commit"] = "false"
+            consumerKafka["isolation.level"] = "read_committed"
+        }
         let producer = try KafkaProducer(configuration: producerKafka, logger: logger) { token, error in
-            if let error { logger.warning("delivery failed; will retry", metadata: ["error": "\(error)"]) }
+            if let error { logger.warning(exactlyOnce ? "delivery failed; the transaction will be aborted and its records consumed again" : "delivery failed; will retry",
+                                          metadata: ["error": "\(error)"]) }
             tracker.delivered(token: token, error: error)
         }
         let shutdownTimeout = configuration.processing.shutdownTimeout
-        let consumer = try KafkaConsumer(configuration: kafka, mode: .group(topics: [topics.conversations]), logger: logger,
+        let transactions = exactlyOnce ? Transactions(producer: producer, timeout: shutdownTimeout, faults: faults) : nil
+        try await transactions?.start()
+        let consumer = try KafkaConsumer(configuration: consumerKafka, mode: .group(topics: [topics.conversations]), logger: logger,
                                          bufferLimit: configuration.processing.bufferLimit) { [self] event in
             switch event {
             case .assigned(let partitions):
@@ -113,9 +131,14 @@ public final class HandoffPipeline: Service, Sendable {
                 // before another instance takes over.
                 let revoked = Set(partitions)
                 let deadline = ContinuousClock.now + shutdownTimeout
-                while tracker.hasPending(in: revoked) && ContinuousClock.now < deadline && !self.closing.withLock({ $0 }) { usleep(5000) }
-                if tracker.hasPending(in: revoked) { logger.warning("revoking partitions with outputs still in flight; they will be re-processed by the next owner") }
-                if let error = consumerBox.consumer?.commitNow() { logger.warning("commit on revoke failed", metadata: ["error": "\(error)"]) }
+                if let transactions {
+                    // The round in progress commits these partitions' offsets with its outputs, or is aborted.
+                    if !self.closing.withLock({ $0 }) { transactions.waitForOpenRound(until: deadline) }
+                } else {
+                    while tracker.hasPending(in: revoked) && ContinuousClock.now < deadline && !self.closing.withLock({ $0 }) { usleep(5000) }
+                    if tracker.hasPending(in: revoked) { logger.warning("revoking partitions with outputs still in flight; they will be re-processed by the next owner") }
+                    if let error = consumerBox.consumer?.commitNow() { logger.warning("commit on revoke failed", metadata: ["error": "\(error)"]) }
+                }
                 tracker.drop(revoked)
                 let count = self.assignment.withLock { state in
                     state.partitions.subtract(revoked)
@@ -133,7 +156,7 @@ public final class HandoffPipeline: Service, Sendable {
             group.addTask { await self.readGlobalTables(topics: topics) }
             if let summaries = self.summaries { group.addTask { await summaries.run() } }
             try await withGracefulShutdownHandler {
-                try await self.process(consumer: consumer, producer: producer, tracker: tracker, configuration: configuration)
+                try await self.process(consumer: consumer, producer: producer, tracker: tracker, transactions: transactions, configuration: configuration)
             } onGracefulShutdown: {
                 consumer.stopDelivering()
             }
@@ -179,7 +202,8 @@ public final class HandoffPipeline: Service, Sendable {
 
     // MARK: - Processing
 
-    private func process(consumer: KafkaConsumer, producer: KafkaProducer, tracker: OffsetTracker, configuration: HandoffdConfiguration) async throws {
+    private func process(consumer: KafkaConsumer, producer: KafkaProducer, tracker: OffsetTracker, transactions: Transactions?,
+                         configuration: HandoffdConfiguration) async throws {
         var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var ownerOf: [String: TopicPartition] = [:]
@@ -193,7 +217,11 @@ public final class HandoffPipeline: Service, Sendable {
         let topics = configuration.topics
         let source = configuration.source
         let contentType: [(String, [UInt8])] = [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))]
-        var desk = SummaryDesk(deadline: configuration.llm.deadline.milliseconds)
+        // Exactly once commits a partition's offsets round by round: a handoff cannot wait across rounds
+        // for its summary, so it goes out at once and the model's summary follows as an update.
+        var desk = SummaryDesk(deadline: transactions == nil ? configuration.llm.deadline.milliseconds : 0)
+        /// The next offset of each input partition consumed in the current transaction.
+        var consumedOffsets: [TopicPartition: Int64] = [:]
         let estimator = configuration.waits.estimator
         // Plans, zones and rules are built once; each use gets the view and bookings of the moment.
         let advisorBase = configuration.advisor()
@@ -303,8 +331,8 @@ public final class HandoffPipeline: Service, Sendable {
             }
         }
 
-        // A bounded wait, so failed deliveries are re-sent even when no input arrives.
-        while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
+        /// One round of the loop: what finished meanwhile, the batch, the changelog, the waits.
+        func round(_ batch: [KafkaMessage]) async throws {
             let lastPoll = consumer.lastPoll
             health.withLock { state in
                 state.processingHeartbeat = monotonic.now
@@ -347,6 +375,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let partition = message.topicPartition
                 if consumer.isRevoked(partition) { continue }
                 tracker.begin(partition, message.offset)
+                consumedOffsets[partition] = message.offset + 1
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
@@ -459,8 +488,9 @@ public final class HandoffPipeline: Service, Sendable {
                 metrics.lag(consumer.lag())
             }
             if let fatal = producer.fatalError ?? consumer.fatalError { throw fatal }
-            // Bounded memory: wait for acknowledgements before taking more.
-            while tracker.outstanding > configuration.processing.maxInFlight && !Task.isShuttingDownGracefully {
+            // Bounded memory: wait for acknowledgements before taking more (a transaction waits for all of
+            // them when it commits).
+            while transactions == nil && tracker.outstanding > configuration.processing.maxInFlight && !Task.isShuttingDownGracefully {
                 try await Task.sleep(for: .milliseconds(2))
                 try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             }
@@ -470,6 +500,36 @@ public final class HandoffPipeline: Service, Sendable {
                 lastSweep = now
                 let evicted = engine.evictIdle(now: now)
                 if evicted > 0 { logger.debug("forgot idle conversations", metadata: ["count": "\(evicted)"]) }
+            }
+        }
+
+        // A bounded wait, so failed deliveries are re-sent even when no input arrives.
+        while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
+            guard let transactions else {
+                try await round(batch)
+                continue
+            }
+            consumedOffsets.removeAll(keepingCapacity: true)
+            do {
+                try transactions.begin()
+                try await round(batch)
+                try await transactions.commit(offsets: consumedOffsets, consumer: consumer, outputsProduced: statisticsSnapshot.outputs)
+                metrics.transaction(committed: true)
+                statistics.withLock { $0.transactionsCommitted += 1 }
+            } catch let error as KafkaError where error.requiresAbort {
+                // Outputs, changelog and offsets of the round are discarded together; so is what the
+                // round did to memory: the state comes back from the changelog, the records from the input.
+                logger.warning("transaction aborted; its records are consumed again", metadata: ["error": "\(error)"])
+                metrics.transaction(committed: false)
+                statistics.withLock { $0.transactionsAborted += 1 }
+                try await transactions.abort()
+                try await consumer.rewindToCommitted(timeout: configuration.processing.shutdownTimeout)
+                tracker.reset()
+                engine.forget { _ in true }
+                _ = engine.takeChanges()
+                ownerOf.removeAll()
+                previouslyOwned.removeAll()
+                seenGeneration = -1
             }
         }
         // Handoffs still waiting for a summary go out as they are.
@@ -570,8 +630,11 @@ public final class HandoffPipeline: Service, Sendable {
                                                 "duration": "\(ContinuousClock.now - started)"])
     }
 
+    /// Sends failed outputs again (at least once). Exactly once never re-sends: a failed delivery fails
+    /// its transaction's commit, and the whole round is consumed again.
     private func resendFailed(producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])]) async throws {
         let configuration = self.configuration.withLock { $0 }
+        guard configuration.processing.guarantee == .atLeastOnce else { return }
         for delivery in tracker.takeFailed() {
             statistics.withLock { $0.redeliveries += 1 }
             metrics.redelivery()
@@ -604,7 +667,7 @@ public final class HandoffPipeline: Service, Sendable {
         } catch {
             refused = error
         }
-        guard !refused.isFatal, !refused.isRetriable, refused.code == .librdkafka, delivery.topic != deadLetterTopic else { throw refused }
+        guard !refused.isFatal, !refused.isRetriable, !refused.requiresAbort, refused.code == .librdkafka, delivery.topic != deadLetterTopic else { throw refused }
         // The dead letter is registered under the same record before the refused output is let go.
         try await deadLetter(delivery, error: refused, producer: producer, tracker: tracker, headers: headers, source: source,
                              deadLetterTopic: deadLetterTopic, deadLetterMaxBytes: deadLetterMaxBytes)

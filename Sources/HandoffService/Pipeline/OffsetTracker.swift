@@ -127,6 +127,16 @@ final class OffsetTracker: Sendable {
         }
     }
 
+    /// Forgets every partition, delivery and failure (an aborted transaction: its records are consumed again).
+    func reset() {
+        state.withLock { state in
+            state.partitions.removeAll()
+            state.deliveries.removeAll()
+            state.failed.removeAll()
+            state.outstanding = 0
+        }
+    }
+
     /// A token for a send whose outcome holds no offset (a changelog tombstone): its report is ignored.
     func untrackedToken() -> UInt64 {
         state.withLock { state in

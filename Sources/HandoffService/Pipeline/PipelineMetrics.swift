@@ -130,6 +130,11 @@ public final class PipelineMetrics: Sendable {
         counter("handoffd_redeliveries_total").increment()
     }
 
+    /// Exactly once: a round's transaction committed, or aborted (its records consumed again).
+    func transaction(committed: Bool) {
+        counter("handoffd_transactions_total", [("outcome", committed ? "committed" : "aborted")]).increment()
+    }
+
     func outputDeadLettered() {
         counter("handoffd_outputs_dead_lettered_total").increment()
     }
