@@ -41,6 +41,8 @@ test-contract: build .tools/venv/.handoffd-stamp
 	@test "$$(grep -c '"type":"support.deadletter"' .tools/replay/malformed.jsonl)" = 11 || { echo "malformed.jsonl: expected 11 dead letters"; exit 1; }
 	@grep -q '"type":"support.quality.alert"' .tools/replay/quality-gate.jsonl && grep -q '"type":"support.quality.resolved"' .tools/replay/quality-gate.jsonl \
 		|| { echo "quality-gate.jsonl: expected the faithfulness gate to fire and resolve"; exit 1; }
+	@grep -q '"type":"support.customer.erased"' .tools/replay/erase.jsonl && grep -q '"type":"support.callback.cancelled"' .tools/replay/erase.jsonl \
+		|| { echo "erase.jsonl: expected the erase receipt and the pending callback cancelled"; exit 1; }
 	.tools/venv/bin/python scripts/validate_events.py protocols/examples/*.jsonl .tools/replay/*.jsonl
 	@# Prometheus rules (and their unit tests), the Grafana dashboard's queries, and the compose file
 	@# where a compose tool exists; the docker files are not built here (no engine).

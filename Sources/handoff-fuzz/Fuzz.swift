@@ -30,6 +30,7 @@ struct Fuzz {
             else if result.unknownType != nil { outcome = "unknown_type" }
             else if result.event != nil { outcome = "valid_event" }
             else if result.agentStatus != nil { outcome = "agent_status" }
+            else if result.erase != nil { outcome = "erase" }
             else {
                 FileHandle.standardError.write(Data("input \(index) (seed \(seed)) was not classified: \(Base64.encode(value))\n".utf8))
                 exit(1)

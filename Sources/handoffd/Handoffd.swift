@@ -9,7 +9,7 @@ struct Handoffd: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "handoffd",
         abstract: "Decides when a person must take over from a support chatbot, and hands the conversation over with its context.",
-        subcommands: [Serve.self, Replay.self, Demo.self],
+        subcommands: [Serve.self, Replay.self, Demo.self, Erase.self],
         defaultSubcommand: nil
     )
 }

@@ -28,16 +28,7 @@ struct Serve: AsyncParsableCommand {
     func run() async throws {
         let logger = makeLogger(level: logLevel)
         let configuration = try loadConfiguration(config)
-        var overrides: [String: String] = [:]
-        for property in kafkaProperties {
-            let parts = property.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, !parts[0].isEmpty else {
-                FileHandle.standardError.write(Data("--kafka-property expects key=value, got '\(property)'\n".utf8))
-                throw ExitCode(ExitCodes.configuration)
-            }
-            overrides[String(parts[0])] = String(parts[1])
-        }
-        let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: overrides)
+        let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: try kafkaOverrides(kafkaProperties))
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(AdminServer.metricsFactory(registry: registry))
         let summaries: SummaryWorkers?
@@ -117,4 +108,18 @@ extension Serve {
             return false
         }
     }
+}
+
+/// `--kafka-property key=value` options as librdkafka properties; exits on a malformed one.
+func kafkaOverrides(_ properties: [String]) throws -> [String: String] {
+    var overrides: [String: String] = [:]
+    for property in properties {
+        let parts = property.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, !parts[0].isEmpty else {
+            FileHandle.standardError.write(Data("--kafka-property expects key=value, got '\(property)'\n".utf8))
+            throw ExitCode(ExitCodes.configuration)
+        }
+        overrides[String(parts[0])] = String(parts[1])
+    }
+    return overrides
 }

@@ -35,6 +35,9 @@ struct DecoderFuzzTests {
                 #expect(!event.conversationID.isEmpty && event.conversationID.unicodeScalars.count <= 200)
             } else if result.agentStatus != nil {
                 outcomes["agent_status", default: 0] += 1
+            } else if let erase = result.erase {
+                outcomes["erase", default: 0] += 1
+                #expect(!erase.customerID.isEmpty)
             } else {
                 Issue.record("record \(index) was neither a dead letter, an unknown type nor a valid event")
             }

@@ -47,8 +47,18 @@ extension ConversationMachine {
             return [.ignored("callback cancelled, but \(callbackID ?? "no single callback") is pending for \(state.conversationID)")]
         }
         let callback = state.callbacks.remove(at: index)
-        return [.emit(OutputEvent(channel: .callbacks, key: state.conversationID, id: "\(callback.id)/cancelled/\(callback.attempt)", type: EventType.callbackCancelled,
-                                  subject: state.conversationID, time: now, data: callbackData(callback)))]
+        return [.emit(cancellation(callback, now: now))]
+    }
+
+    /// Withdraws every pending callback (the customer's data is being erased); each is announced on the callbacks topic.
+    mutating func cancelAllCallbacks(now: Timestamp) -> [OutputEvent] {
+        defer { state.callbacks.removeAll() }
+        return state.callbacks.map { cancellation($0, now: now) }
+    }
+
+    private func cancellation(_ callback: PendingCallback, now: Timestamp) -> OutputEvent {
+        OutputEvent(channel: .callbacks, key: state.conversationID, id: "\(callback.id)/cancelled/\(callback.attempt)", type: EventType.callbackCancelled,
+                    subject: state.conversationID, time: now, data: callbackData(callback))
     }
 
     mutating func callbackCompleted(_ callbackID: String, attempt: Int?, outcome: ConversationEvent.CallbackOutcome, context: Context) -> [ConversationAction] {

@@ -34,6 +34,10 @@ public struct Engine: Sendable {
         public var ignored: [String] = []
         public var unknownType: String?
         public var agentStatus: AgentStatus?
+        /// A data-protection erase this record asked for (already applied to this engine's conversations).
+        public var erase: CustomerErase?
+        /// Conversations the erase removed.
+        public var erased: [String] = []
         /// The decoded conversation event, when the record was one.
         public var event: ConversationEvent?
         /// The event had been applied before: it changed nothing and must not be counted again.
@@ -60,6 +64,22 @@ public struct Engine: Sendable {
         case .agentStatus(let status):
             counters.eventsByType[EventType.agentStatus, default: 0] += 1
             result.agentStatus = status
+        case .customerErase(let erase):
+            counters.eventsByType[EventType.customerErase, default: 0] += 1
+            let time = now ?? latestEventTime ?? erase.time
+            result.erase = erase
+            let (erased, cancellations) = eraseCustomer(erase.customerID, now: time)
+            result.erased = erased
+            result.outputs = cancellations
+            // The receipt: what this record erased, without the customer's id (it is personal data itself).
+            result.outputs.append(OutputEvent(channel: .alerts, key: erase.id, id: "\(erase.id)/erased/\(origin.partition)", type: EventType.customerErased,
+                                              subject: erase.id, time: time, data: .object([
+                                                  "erase_id": .string(erase.id),
+                                                  "partition": .number(Double(origin.partition)),
+                                                  "conversations_erased": .number(Double(erased.count)),
+                                                  "callbacks_cancelled": .number(Double(cancellations.count)),
+                                              ])))
+            for output in result.outputs { counters.outputsByType[output.type, default: 0] += 1 }
         case .conversation(let event):
             counters.eventsByType[event.payload.typeName, default: 0] += 1
             if latestEventTime.map({ event.time > $0 }) ?? true { latestEventTime = event.time }
@@ -92,6 +112,22 @@ public struct Engine: Sendable {
             noteCallbacks(result.outputs, of: machine.state)
         }
         return result
+    }
+
+    /// Forgets every conversation of a customer (matched by the customer id of its start event): their
+    /// state is tombstoned with the next ``takeChanges()``, their pending callbacks cancelled.
+    /// - Returns: the conversations erased, and the cancellations to publish.
+    public mutating func eraseCustomer(_ customerID: String, now: Timestamp) -> (erased: [String], cancellations: [OutputEvent]) {
+        let erased = conversations.filter { $0.value.state.customerID == customerID }.keys.sorted()
+        var cancellations: [OutputEvent] = []
+        for id in erased {
+            guard var machine = conversations.removeValue(forKey: id) else { continue }
+            cancellations += machine.cancelAllCallbacks(now: now)
+            touched.remove(id)
+            forgotten.insert(id)
+        }
+        for output in cancellations { ownBookings.apply(type: output.type, data: output.data) }
+        return (erased, cancellations)
     }
 
     /// Drops own bookings the global log already shows (they count there now), so merging stays cheap.

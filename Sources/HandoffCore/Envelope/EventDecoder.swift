@@ -6,6 +6,7 @@ public struct EventDecoder: Sendable {
     public enum Outcome: Sendable, Equatable {
         case conversation(ConversationEvent)
         case agentStatus(AgentStatus)
+        case customerErase(CustomerErase)
         /// A well-formed CloudEvent of a type this version does not know: counted and skipped.
         case unknownType(String)
         case rejected(DecodeFailure)
@@ -50,6 +51,11 @@ public struct EventDecoder: Sendable {
             try checkKey(key, equals: status.agentID, field: "data.agent_id", eventType: type)
             return .agentStatus(status)
         }
+        if type == EventType.customerErase {
+            let erase = try customerErase(envelope)
+            try checkKey(key, equals: erase.customerID, field: "data.customer_id", eventType: type)
+            return .customerErase(erase)
+        }
         let event = try conversationEvent(envelope)
         try checkKey(key, equals: event.conversationID, field: "data.conversation_id", eventType: type)
         return .conversation(event)
@@ -71,7 +77,7 @@ public struct EventDecoder: Sendable {
     }
 
     static func isKnown(_ type: String) -> Bool {
-        type == EventType.agentStatus || EventType.conversationInputs.contains(type)
+        type == EventType.agentStatus || type == EventType.customerErase || EventType.conversationInputs.contains(type)
     }
 
     /// CloudEvents `source` is a URI-reference; the contract allows up to 2048 characters.
@@ -212,6 +218,16 @@ public struct EventDecoder: Sendable {
             capacity: try data.optionalInteger("capacity", in: 1...1000) ?? 1,
             time: envelope.time
         )
+    }
+
+    private func customerErase(_ envelope: Envelope) throws(DecodeFailure) -> CustomerErase {
+        let data = try dataReader(envelope)
+        let customerID = try data.id("customer_id")
+        if let subject = envelope.subject, !subject.isEmpty, subject != customerID {
+            throw data.failure(.invalidValue, "subject '\(subject)' differs from data.customer_id '\(customerID)'")
+        }
+        return CustomerErase(id: try data.optionalID("erase_id") ?? envelope.id, customerID: customerID, time: envelope.time,
+                             partition: try data.optionalInteger("partition", in: 0...1_000_000))
     }
 
     private func conversationEvent(_ envelope: Envelope) throws(DecodeFailure) -> ConversationEvent {

@@ -20,6 +20,7 @@ public enum EventType {
     public static let callbackDue = "support.callback.due"
     public static let callbackFailed = "support.callback.failed"
     public static let agentStatus = "support.agent.status"
+    public static let customerErase = "support.customer.erase"
 
     public static let handoffCreated = "support.handoff.created"
     public static let handoffUpdated = "support.handoff.updated"
@@ -31,6 +32,7 @@ public enum EventType {
     public static let qualityAlert = "support.quality.alert"
     public static let qualityResolved = "support.quality.resolved"
     public static let queueStats = "support.queue.stats"
+    public static let customerErased = "support.customer.erased"
 
     /// The input types read from the conversations topic.
     public static let conversationInputs: Set<String> = [

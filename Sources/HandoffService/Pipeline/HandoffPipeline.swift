@@ -93,6 +93,9 @@ public final class HandoffPipeline: Service, Sendable {
         ])
 
         if configuration.processing.changelog { try await checkChangelog(configuration) }
+        // An erase request is spread to every partition of the input (the customer's conversations may be on any).
+        let inputPartitions = (try? await KafkaTopics.partitionCount(configuration: producerKafka, topic: topics.conversations, logger: logger)) ?? nil
+        if inputPartitions == nil { logger.warning("cannot learn the partition count of the conversations topic: erase requests reach only the partition they arrive on") }
 
         let exactlyOnce = configuration.processing.guarantee == .exactlyOnce
         let consumerBox = ConsumerBox()
@@ -156,7 +159,8 @@ public final class HandoffPipeline: Service, Sendable {
             group.addTask { await self.readGlobalTables(topics: topics) }
             if let summaries = self.summaries { group.addTask { await summaries.run() } }
             try await withGracefulShutdownHandler {
-                try await self.process(consumer: consumer, producer: producer, tracker: tracker, transactions: transactions, configuration: configuration)
+                try await self.process(consumer: consumer, producer: producer, tracker: tracker, transactions: transactions,
+                                       inputPartitions: inputPartitions, configuration: configuration)
             } onGracefulShutdown: {
                 consumer.stopDelivering()
             }
@@ -177,13 +181,7 @@ public final class HandoffPipeline: Service, Sendable {
     }
 
     /// The Kafka configuration without consumer-only properties, for producers and metadata look-ups.
-    private var producerKafka: KafkaConfiguration {
-        var configuration = kafka
-        for key in kafka.properties.keys where Self.consumerOnlyProperties.contains(key) || key.hasPrefix("group.") {
-            configuration.properties.removeValue(forKey: key)
-        }
-        return configuration
-    }
+    private var producerKafka: KafkaConfiguration { kafka.forProducer }
 
     /// The Kafka configuration for readers outside the group (global views, changelog restores).
     private var readerKafka: KafkaConfiguration {
@@ -192,18 +190,10 @@ public final class HandoffPipeline: Service, Sendable {
         return configuration
     }
 
-    /// Properties that only mean something to a consumer; librdkafka warns when a producer gets them.
-    static let consumerOnlyProperties: Set<String> = [
-        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "auto.offset.reset", "enable.auto.commit",
-        "auto.commit.interval.ms", "enable.auto.offset.store", "partition.assignment.strategy", "isolation.level",
-        "fetch.min.bytes", "fetch.max.bytes", "fetch.wait.max.ms", "queued.min.messages", "queued.max.messages.kbytes",
-        "enable.partition.eof", "check.crcs", "allow.auto.create.topics",
-    ]
-
     // MARK: - Processing
 
     private func process(consumer: KafkaConsumer, producer: KafkaProducer, tracker: OffsetTracker, transactions: Transactions?,
-                         configuration: HandoffdConfiguration) async throws {
+                         inputPartitions: Int?, configuration: HandoffdConfiguration) async throws {
         var engine = Engine(policy: configuration.policy, limits: configuration.limits, deadLetterMaxBytes: configuration.deadLetterMaxBytes,
                             idleTimeout: configuration.processing.idleTimeout.milliseconds)
         var ownerOf: [String: TopicPartition] = [:]
@@ -445,6 +435,21 @@ public final class HandoffPipeline: Service, Sendable {
                 for reason in result.ignored { recordLogger.info("event changed nothing", metadata: [LogKey.reason: "\(reason)"]) }
                 if let type = result.unknownType { recordLogger.debug("skipped event of unknown type", metadata: [LogKey.eventType: "\(type)"]) }
                 if let status = result.agentStatus { globalView.apply(agent: status) }
+                if let erase = result.erase {
+                    for conversation in result.erased { _ = desk.takeAhead(for: conversation) }
+                    repeats.forget(customer: erase.customerID)
+                    recordLogger.info("customer erased", metadata: ["erase_id": "\(erase.id)", "conversations": "\(result.erased.count)"])
+                    if erase.partition == nil, let inputPartitions {
+                        // The request itself: a copy to every other partition, tracked under this record, so each owner erases what it holds.
+                        for target in 0..<inputPartitions where target != Int(partition.partition) {
+                            let copy = OffsetTracker.Delivery(partition: partition, offset: message.offset, topic: topics.conversations,
+                                                              key: Array(erase.customerID.utf8), value: JSONWriter.bytes(erase.copy(forPartition: target, source: source)),
+                                                              targetPartition: Int32(target))
+                            try await publish(copy, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
+                                              deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+                        }
+                    }
+                }
                 statistics.withLock { statistics in
                     statistics.records += 1
                     statistics.outputs += result.outputs.count
@@ -477,7 +482,7 @@ public final class HandoffPipeline: Service, Sendable {
             if configuration.processing.changelog {
                 var changes = engine.takeChanges()
                 changes.changed.removeAll { desk.isHeld($0.conversationID) }
-                try await writeChangelog(changes, lastRecordOf: lastRecordOf, ownerOf: &ownerOf, producer: producer, tracker: tracker,
+                try await writeChangelog(changes, lastRecordOf: lastRecordOf, anchor: held.last, ownerOf: &ownerOf, producer: producer, tracker: tracker,
                                          configuration: configuration)
             }
             for (partition, offset) in held { tracker.finish(partition, offset) }
@@ -575,6 +580,7 @@ public final class HandoffPipeline: Service, Sendable {
     /// Stores the state of every conversation the batch changed (tracked under the record that last
     /// changed it) and tombstones those forgotten, each on the changelog partition of its input partition.
     private func writeChangelog(_ changes: (changed: [ConversationState], forgotten: [String]), lastRecordOf: [String: (TopicPartition, Int64)],
+                                anchor: (TopicPartition, Int64)?,
                                 ownerOf: inout [String: TopicPartition], producer: KafkaProducer, tracker: OffsetTracker,
                                 configuration: HandoffdConfiguration) async throws {
         let topic = configuration.topics.changelog
@@ -594,8 +600,17 @@ public final class HandoffPipeline: Service, Sendable {
         }
         for conversation in changes.forgotten {
             guard let partition = ownerOf.removeValue(forKey: conversation) else { continue }
-            // Best effort: a lost tombstone only means a stale state is restored and forgotten again later.
-            try await producer.send(topic: topic, partition: partition.partition, key: Array(conversation.utf8), value: nil, token: tracker.untrackedToken())
+            // Tracked under the batch's last record: an erased customer's state must not outlive a lost
+            // tombstone. (Without a record, an idle eviction's tombstone is best effort: a stale state is
+            // restored and evicted again later.)
+            guard let anchor else {
+                try await producer.send(topic: topic, partition: partition.partition, key: Array(conversation.utf8), value: nil, token: tracker.untrackedToken())
+                continue
+            }
+            let tombstone = OffsetTracker.Delivery(partition: anchor.0, offset: anchor.1, topic: topic, key: Array(conversation.utf8), value: nil,
+                                                   targetPartition: partition.partition)
+            try await publish(tombstone, producer: producer, tracker: tracker, headers: [], source: configuration.source,
+                              deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
         }
     }
 
@@ -676,9 +691,10 @@ public final class HandoffPipeline: Service, Sendable {
 
     private func deadLetter(_ delivery: OffsetTracker.Delivery, error: KafkaError, producer: KafkaProducer, tracker: OffsetTracker,
                             headers: [(String, [UInt8])], source: String, deadLetterTopic: String, deadLetterMaxBytes: Int) async throws {
-        let type = (try? JSONParser.parse(delivery.value))?["type"]?.stringValue
-        let failure = DecodeFailure(.undeliverable, "the output could not be published to \(delivery.topic) (\(delivery.value.count) bytes): \(error.message)", eventType: type)
-        let event = DeadLetter.event(failure: failure, value: delivery.value, key: delivery.key,
+        let value = delivery.value ?? []
+        let type = (try? JSONParser.parse(value))?["type"]?.stringValue
+        let failure = DecodeFailure(.undeliverable, "the output could not be published to \(delivery.topic) (\(value.count) bytes): \(error.message)", eventType: type)
+        let event = DeadLetter.event(failure: failure, value: value, key: delivery.key,
                                      origin: RecordOrigin(topic: self.configuration.withLock { $0.topics.conversations }, partition: delivery.partition.partition, offset: delivery.offset),
                                      maxOriginalBytes: deadLetterMaxBytes, now: clock())
         logger.error("output dead-lettered", metadata: [LogKey.partition: "\(delivery.partition.partition)", LogKey.offset: "\(delivery.offset)", "error": "\(error)"])
@@ -740,4 +756,21 @@ private final class ConsumerBox: Sendable {
         get { stored.withLock { $0 } }
         set { stored.withLock { $0 = newValue } }
     }
+}
+
+extension KafkaConfiguration {
+    /// Without consumer-only properties (librdkafka warns when a producer gets them) and group settings.
+    public var forProducer: KafkaConfiguration {
+        var configuration = self
+        configuration.properties = properties.filter { !Self.consumerOnlyProperties.contains($0.key) && !$0.key.hasPrefix("group.") }
+        return configuration
+    }
+
+    /// Properties that only mean something to a consumer.
+    static let consumerOnlyProperties: Set<String> = [
+        "session.timeout.ms", "heartbeat.interval.ms", "max.poll.interval.ms", "auto.offset.reset", "enable.auto.commit",
+        "auto.commit.interval.ms", "enable.auto.offset.store", "partition.assignment.strategy", "isolation.level",
+        "fetch.min.bytes", "fetch.max.bytes", "fetch.wait.max.ms", "queued.min.messages", "queued.max.messages.kbytes",
+        "enable.partition.eof", "check.crcs", "allow.auto.create.topics",
+    ]
 }

@@ -12,7 +12,8 @@ final class OffsetTracker: Sendable {
         var offset: Int64
         var topic: String
         var key: [UInt8]?
-        var value: [UInt8]
+        /// nil: a tombstone (deletes the key from a compacted topic).
+        var value: [UInt8]?
         /// An explicit partition of the output topic (the co-partitioned changelog); nil lets the key decide.
         var targetPartition: Int32? = nil
         /// Failed attempts so far, and the last error.
@@ -137,7 +138,7 @@ final class OffsetTracker: Sendable {
         }
     }
 
-    /// A token for a send whose outcome holds no offset (a changelog tombstone): its report is ignored.
+    /// A token for a send whose outcome holds no offset: its report is ignored.
     func untrackedToken() -> UInt64 {
         state.withLock { state in
             defer { state.nextToken += 1 }

@@ -31,6 +31,11 @@ public struct RepeatContacts: Sendable {
         return time.milliseconds(since: previous.time) <= window
     }
 
+    /// Forgets a customer (a data-protection erase).
+    public mutating func forget(customer: String) {
+        lastStart[customer] = nil
+    }
+
     private mutating func evict(now: Timestamp) {
         lastStart = lastStart.filter { now.milliseconds(since: $0.value.time) <= window }
         // Still nearly full: drop the longest-unseen tenth at once, so eviction stays rare (never a
