@@ -17,6 +17,10 @@ partitions, every conversation gets its third unsuccessful reply (bot reply + he
 2. test_control_without_changelog (processing.changelog: false), smaller: conversations whose partition
    moved are NOT handed off, those whose partition stayed are. This shows that test 1 can fail.
 
+Test 1 also books a callback on partition 0 before the kill (a window opening CALLBACK_AFTER_S after
+phase 1, 20-second slots): it must come due exactly once (one support.callback.due), at a slot after the
+kill, so from the instance that took partition 0 over with the conversation's state.
+
 Test 1 also reads support.conversation-state itself and checks that the new owner's restore read at least
 the records the changelog partition held at the kill ("state restored ... records=N").
 """
@@ -42,6 +46,11 @@ from test_tansu_e2e import (CONVERSATIONS, CREATED, DEADLETTER, DIRECTIVES, HAND
                             created_by_conversation, envelope_problems, run_validator, write_jsonl)
 
 ALERTS = "support.alerts"
+CALLBACKS = "support.callbacks"
+CALLBACK_QUEUE = "e2e-callbacks"
+DUE = "support.callback.due"
+# The customer's window opens this long after phase 1 is published: after the kill and the rebalance.
+CALLBACK_AFTER_S = 25
 CHANGELOG = "support.conversation-state"
 OFFERED = "support.escalation.offered"
 PARTITIONS = TOPICS[CONVERSATIONS]  # 3
@@ -75,7 +84,10 @@ def handoffd_config(test_log_dir, request) -> Path:
     enabled = getattr(request.function, "changelog")
     path = test_log_dir / "handoff.yaml"
     path.write_text(HANDOFFD_CONFIG + f"processing:\n  changelog: {'true' if enabled else 'false'}\n"
-                    "admin:\n  port: 0\n", encoding="utf-8")
+                    "admin:\n  port: 0\n"
+                    # Short callback slots, so a callback booked before the kill comes due soon after it.
+                    f"callbacks:\n  lead_time: 5s\nqueues:\n  {CALLBACK_QUEUE}:\n    callback_slot: 20s\n    callback_capacity: 10\n",
+                    encoding="utf-8")
     return path
 
 
@@ -112,6 +124,12 @@ class Conversation:
         self.bot_replies.append(mid)
         return self._event("support.message.bot", {"message_id": mid, "text": text, "sources": [source],
                                                    "confidence": confidence, "faithfulness": 0.9})
+
+    def wants_callback(self, earliest: dt.datetime):
+        window = {"start": earliest.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                  "end": (earliest + dt.timedelta(minutes=15)).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        return self._event("support.callback.requested", {"contact_ref": "crm:e2e-1", "time_zone": "UTC",
+                                                          "queue": CALLBACK_QUEUE, "windows": [window]})
 
     def unhelpful(self):
         ev = self._event("support.feedback", {"message_id": self.bot_replies[-1], "helpful": False})
@@ -247,12 +265,14 @@ class Run:
         t0 = dt.datetime.now(dt.timezone.utc).replace(microsecond=0) - dt.timedelta(minutes=5)
         self.conversations = [Conversation(f"conv-scale-{tag}-{i:02d}", i % PARTITIONS, t0) for i in range(count)]
         self.persons = [Conversation(f"conv-person-{tag}-{i}", i % PARTITIONS, t0) for i in range(2)]
-        self.by_id = {c.cid: c for c in self.conversations + self.persons}
+        # A callback on partition 0 (the victim's), booked before the kill, due after it.
+        self.callback = Conversation(f"conv-callback-{tag}", 0, t0)
+        self.by_id = {c.cid: c for c in self.conversations + self.persons + [self.callback]}
 
         # support.alerts is among the fixture's topics already; the changelog is this test's own.
         create_topics(tansu_bin, broker, {CHANGELOG: PARTITIONS}, say,
                       configs={CHANGELOG: {"cleanup.policy": "compact"}})
-        self.observer = observer_factory([HANDOFFS, DIRECTIVES, DEADLETTER, ALERTS])
+        self.observer = observer_factory([HANDOFFS, DIRECTIVES, DEADLETTER, ALERTS, CALLBACKS])
         # The changelog's records are conversation states, not CloudEvents: read apart from the outputs.
         self.changelog = observer_factory([CHANGELOG]) if with_changelog else None
 
@@ -268,7 +288,9 @@ class Run:
 
         # 3. Two unsuccessful replies for each conversation; the requests for a person come last.
         publish(producer, round_robin([two_failures(c) for c in self.conversations])
-                + round_robin([asks_for_person(c) for c in self.persons]), say,
+                + round_robin([asks_for_person(c) for c in self.persons])
+                + [self.callback.started(),
+                   self.callback.wants_callback(dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=CALLBACK_AFTER_S))], say,
                 f"phase 1 ({len(self.conversations)} conversations x 2 unsuccessful replies, "
                 f"{len(self.persons)} asking for a person)")
         obs = self.observer
@@ -306,6 +328,7 @@ class Run:
         self.kill_marks = {h: len(log_lines(h)) for h in self.survivors}
         say(f"SIGKILL {self.names[self.victim]}, owner of partition(s) "
             f"{sorted(p for p, h in self.before.items() if h is self.victim)}")
+        self.kill_time = dt.datetime.now(dt.timezone.utc)
         self.victim.kill()
         self.after = wait_for_owners(self.survivors, self.kill_marks, self.names, say, "after the kill")
         self.moved = {p for p in range(PARTITIONS) if self.after[p] is not self.before[p]}
@@ -342,6 +365,10 @@ class Run:
                     break
                 h.require_alive("while restoring")
                 time.sleep(0.1)  # polling interval of a bounded wait on a log line after a mark
+
+    def callback_events(self, records: list[dict], type_: str) -> list[dict]:
+        return [r for r in records if r["topic"] == CALLBACKS and (r["event"] or {}).get("type") == type_
+                and (r["event"].get("data") or {}).get("conversation_id") == self.callback.cid]
 
     def moved_conversations(self) -> list[Conversation]:
         return [c for c in self.conversations if c.partition in self.moved]
@@ -438,6 +465,9 @@ def test_state_moves_with_its_partition(tansu_bin, broker, handoffd_factory, obs
         f"({time.monotonic() - t0:.1f} s after the third replies)")
     for h in run.survivors:
         h.require_alive("after the third replies")
+    # The victim's pending callback comes due: its new owner restored it with the conversation.
+    due_ok = run.observer.wait_until(lambda rs: bool(run.callback_events(rs, DUE)), timeout=CALLBACK_AFTER_S + 120)
+    say(f"{DUE} for {run.callback.cid}: {due_ok}")
     run.settle(broker, timeout=30)
     records = run.observer.snapshot()
     run.report(records)
@@ -476,6 +506,13 @@ def test_state_moves_with_its_partition(tansu_bin, broker, handoffd_factory, obs
                 f"{c.cid}: handed off on {trigger}, want the third helpful:false ({c.feedback_ids[-1]})"
     check_common(run, records)
 
+    # The callback was booked by the victim and fired once, by its new owner, after the kill.
+    scheduled = run.callback_events(records, "support.callback.scheduled")
+    assert scheduled, f"{run.callback.cid}: no support.callback.scheduled before the kill"
+    dues = run.callback_events(records, DUE)
+    assert len(dues) == 1, f"{run.callback.cid}: {len(dues)} {DUE} events, want exactly one: {[r['event']['id'] for r in dues]}"
+    slot = dt.datetime.strptime(dues[0]["event"]["data"]["slot_start"][:19], "%Y-%m-%dT%H:%M:%S").replace(tzinfo=dt.timezone.utc)
+    assert slot > run.kill_time, f"the slot ({slot}) began before the kill ({run.kill_time}): nothing moved with it"
 
     for h, rc in codes.items():
         assert rc is not None, f"{run.names[h]} did not exit within 30 s of SIGTERM"
