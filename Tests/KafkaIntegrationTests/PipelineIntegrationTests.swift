@@ -2,6 +2,7 @@ import Foundation
 import HandoffCore
 import HandoffService
 import Kafka
+import Synchronization
 import Testing
 
 /// The whole path through Kafka on librdkafka's mock cluster, in process. Serialized: each test
@@ -92,6 +93,46 @@ struct PipelineIntegrationTests {
             return await reader.wait(timeout: .seconds(90)) { handedOff($0) == expected }
         }
         #expect(arrived, "handed off: \(handedOff(reader.events).sorted())")
+        await reader.close()
+    }
+
+    @Test("a broker down for 30 s, and partition leaders moving between brokers while records flow: nothing lost, processing resumes by itself")
+    func longOutageAndLeaderMoves() async throws {
+        let kafka = try MockKafka(brokers: 3, partitions: 3)
+        let expected = try Examples.escalating()
+        let pipeline = kafka.pipeline(group: "g-outage")
+        let reader = try kafka.reader()
+        let lines = Examples.interleaved(try Examples.conversations())
+        let third = lines.count / 3
+        let outputsBefore = Mutex(0)
+        let arrived = try await running([pipeline], logger: kafka.logger) {
+            try await kafka.publish(lines: Array(lines[..<third]))
+            // Leaders move while the first third is processed.
+            for round in 0..<3 {
+                for partition in Int32(0)..<3 {
+                    for topic in [kafka.topics.conversations, kafka.topics.handoffs, kafka.topics.directives] {
+                        kafka.cluster.setLeader(topic: topic, partition: partition, broker: (partition + Int32(round)) % 3 + 1)
+                    }
+                }
+                try await Task.sleep(for: .milliseconds(300))
+            }
+            try await kafka.publish(lines: Array(lines[third..<(2 * third)]))
+            // Every broker down for 30 s: the group coordinator and every leader gone.
+            outputsBefore.withLock { $0 = pipeline.statisticsSnapshot.outputs }
+            for broker in Int32(1)...3 { kafka.cluster.setBroker(broker, up: false) }
+            try await Task.sleep(for: .seconds(30))
+            for broker in Int32(1)...3 { kafka.cluster.setBroker(broker, up: true) }
+            try await kafka.publish(lines: Array(lines[(2 * third)...]))
+            return await reader.wait(timeout: .seconds(120)) { handedOff($0) == expected }
+        }
+        #expect(arrived, "handed off: \(handedOff(reader.events).sorted())")
+        #expect(pipeline.statisticsSnapshot.records >= lines.count, "every record processed")
+        #expect(pipeline.statisticsSnapshot.outputs > outputsBefore.withLock { $0 }, "processing went on after the outage")
+        var ids: [String: Set<String>] = [:]
+        for event in reader.events(ofType: EventType.handoffCreated) {
+            ids[event["subject"]?.stringValue ?? "", default: []].insert(event["data"]?["handoff_id"]?.stringValue ?? "")
+        }
+        #expect(ids.values.allSatisfy { $0.count == 1 }, "re-emissions keep their ids")
         await reader.close()
     }
 
