@@ -67,6 +67,9 @@ public final class KafkaConsumer: Sendable {
             // commits what was stored.
             if configuration["enable.auto.offset.store"] == nil { configuration["enable.auto.offset.store"] = "false" }
             if configuration["auto.offset.reset"] == nil { configuration["auto.offset.reset"] = "earliest" }
+            // Stored offsets are committed every second (librdkafka's default is 5 s): what a crash makes
+            // the next owner process again stays small.
+            if configuration["auto.commit.interval.ms"] == nil { configuration["auto.commit.interval.ms"] = "1000" }
         case .readAll, .readPartitions:
             isGroup = false
             ownRebalance = nil
@@ -420,6 +423,30 @@ public final class KafkaConsumer: Sendable {
         let code = rd_kafka_commit(handle.rk, nil, 0)
         if code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR__NO_OFFSET { return nil }
         return KafkaError.from(code)
+    }
+
+    /// The end (high watermark) of every assigned partition, asked of the broker now.
+    public func endOffsets(timeout: Duration) async throws(KafkaError) -> [TopicPartition: Int64] {
+        let pointer = handle.pointer
+        let milliseconds = timeout.librdkafkaMilliseconds
+        let (failure, ends): (KafkaError?, [TopicPartition: Int64]) = await BlockingCall.run {
+            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            let assigned = rd_kafka_assignment(pointer.raw, &list)
+            guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return (KafkaError.from(assigned), [:]) }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            var ends: [TopicPartition: Int64] = [:]
+            for index in 0..<Int(list.pointee.cnt) {
+                let element = list.pointee.elems[index]
+                var low: Int64 = 0
+                var high: Int64 = 0
+                let code = rd_kafka_query_watermark_offsets(pointer.raw, element.topic, element.partition, &low, &high, milliseconds)
+                guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { return (KafkaError.from(code), [:]) }
+                if high > low { ends[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = high }
+            }
+            return (nil, ends)
+        }
+        if let failure { throw failure }
+        return ends
     }
 
     /// Moves every assigned partition back to its committed offset (the beginning where nothing was

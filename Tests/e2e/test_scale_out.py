@@ -299,7 +299,7 @@ class Run:
         first = sorted(created_by_conversation(obs.snapshot()))
         say(f"first handoff(s): {first}")
         # The kill must find the counters only in handoffd's state: every offer made, and all phase-1
-        # input committed (auto-commit every 5 s), so that the next owner does not simply re-read it.
+        # input committed (auto-commit every second), so that the next owner does not simply re-read it.
         offered = lambda rs: {(r["event"] or {}).get("subject") for r in rs
                               if r["topic"] == DIRECTIVES and (r["event"] or {}).get("type") == OFFERED}
         if not obs.wait_until(lambda rs: {c.cid for c in self.conversations} <= offered(rs), timeout=MAX_WAIT_S):

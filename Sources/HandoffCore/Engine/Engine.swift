@@ -15,6 +15,8 @@ public struct Engine: Sendable {
     /// those forgotten (a tombstone must).
     private var touched: Set<String> = []
     private var forgotten: Set<String> = []
+    /// Conversations whose handoff waits for an agent: what an estimate refresh visits, never a scan of all.
+    private var waitingIDs: Set<String> = []
     /// Due times of every pending callback of this instance's conversations.
     public private(set) var timers = TimerQueue()
     /// Slots this instance booked, until the global log shows them (see ``CallbackBook``).
@@ -50,10 +52,16 @@ public struct Engine: Sendable {
     /// - Parameter advisor: the queues as the global logs show them (waits, hours, callback slots).
     public mutating func process(value: [UInt8], headers: [(String, [UInt8])] = [], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?,
                                  advisor: QueueAdvisor? = nil) -> Result {
+        process(decoded: decoder.decode(value: value, headers: headers, keyBytes: key), value: value, key: key, origin: origin, now: now, advisor: advisor)
+    }
+
+    /// Applies one record decoded by ``decoder`` (decoding is pure: records may be decoded ahead, on other
+    /// threads, and applied in order); `value` and `key` are the record's own (a dead letter keeps them).
+    public mutating func process(decoded outcome: EventDecoder.Outcome, value: [UInt8], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?,
+                                 advisor: QueueAdvisor? = nil) -> Result {
         var result = Result()
         counters.records += 1
-        let keyText = key.flatMap { String(validating: $0, as: UTF8.self) }
-        switch decoder.decode(value: value, headers: headers, key: keyText) {
+        switch outcome {
         case .rejected(let failure):
             counters.deadLetters[failure.code, default: 0] += 1
             let time = now ?? latestEventTime ?? Timestamp(millisecondsSinceEpoch: 0)
@@ -90,7 +98,7 @@ public struct Engine: Sendable {
             if let last = machine.state.lastOffset, origin.offset <= last {
                 result.isRedelivery = true
                 result.ignored.append("record at offset \(origin.offset) was already applied (state restored up to \(last))")
-                conversations[event.conversationID] = machine
+                put(machine, event.conversationID)
                 return result
             }
             touched.insert(event.conversationID)
@@ -108,7 +116,7 @@ public struct Engine: Sendable {
                     result.ignored.append("event \(event.id) was already applied (re-delivery)")
                 }
             }
-            conversations[event.conversationID] = machine
+            put(machine, event.conversationID)
             noteCallbacks(result.outputs, of: machine.state)
         }
         return result
@@ -122,12 +130,23 @@ public struct Engine: Sendable {
         var cancellations: [OutputEvent] = []
         for id in erased {
             guard var machine = conversations.removeValue(forKey: id) else { continue }
+            waitingIDs.remove(id)
             cancellations += machine.cancelAllCallbacks(now: now)
             touched.remove(id)
             forgotten.insert(id)
         }
         for output in cancellations { ownBookings.apply(type: output.type, data: output.data) }
         return (erased, cancellations)
+    }
+
+    /// Stores a conversation's machine and keeps the set of waiting handoffs in step with it.
+    private mutating func put(_ machine: ConversationMachine, _ id: String) {
+        if machine.state.handoff.map({ $0.status == .waiting || $0.status == .requeued }) ?? false {
+            waitingIDs.insert(id)
+        } else {
+            waitingIDs.remove(id)
+        }
+        conversations[id] = machine
     }
 
     /// Drops own bookings the global log already shows (they count there now), so merging stays cheap.
@@ -172,7 +191,7 @@ public struct Engine: Sendable {
                 outputs.append(output)
                 counters.outputsByType[output.type, default: 0] += 1
             }
-            conversations[entry.conversationID] = machine
+            put(machine, entry.conversationID)
             noteCallbacks([], of: machine.state)
             touched.insert(entry.conversationID)
         }
@@ -197,7 +216,7 @@ public struct Engine: Sendable {
                 return nil
             }
         }
-        conversations[conversationID] = machine
+        put(machine, conversationID)
         touched.insert(conversationID)
         return outputs
     }
@@ -208,10 +227,9 @@ public struct Engine: Sendable {
     public mutating func refreshEstimates(now: Timestamp, maxSilence: Int64, advisor: QueueAdvisor, held: Set<String> = []) -> [OutputEvent] {
         var outputs: [OutputEvent] = []
         // In conversation order, so a replay gives the same bytes every time.
-        let waiting = conversations.filter { !held.contains($0.key) && ($0.value.state.handoff.map { $0.status == .waiting || $0.status == .requeued } ?? false) }
-            .keys.sorted()
-        for id in waiting {
-            var machine = conversations[id]!
+        for id in waitingIDs.subtracting(held).sorted() {
+            guard var machine = conversations.removeValue(forKey: id) else { continue }
+            defer { put(machine, id) }
             guard var handoff = machine.state.handoff else { continue }
             // Past the queue's target time: re-prioritised or overflowed first, then estimated where it is now.
             if handoff.targetMissedAt == nil, let target = advisor.targets[handoff.queue], now.milliseconds(since: handoff.createdAt) > target.wait {
@@ -219,7 +237,6 @@ public struct Engine: Sendable {
                     outputs.append(output)
                     counters.outputsByType[output.type, default: 0] += 1
                 }
-                conversations[id] = machine
                 touched.insert(id)
                 handoff = machine.state.handoff ?? handoff
             }
@@ -229,7 +246,6 @@ public struct Engine: Sendable {
                 outputs.append(output)
                 counters.outputsByType[output.type, default: 0] += 1
             }
-            conversations[id] = machine
             touched.insert(id)
         }
         return outputs
@@ -246,6 +262,7 @@ public struct Engine: Sendable {
             if !keep { forgotten.insert(id) }
             return keep
         }
+        waitingIDs = waitingIDs.filter { conversations[$0] != nil }
         return before - conversations.count
     }
 
@@ -262,7 +279,7 @@ public struct Engine: Sendable {
     /// Puts restored state in place (a partition assigned to this instance, read from the changelog).
     public mutating func restore(_ states: [ConversationState]) {
         for state in states {
-            conversations[state.conversationID] = ConversationMachine(state: state)
+            put(ConversationMachine(state: state), state.conversationID)
             // Pending callbacks come back with their conversation: their timers are armed here now.
             noteCallbacks([], of: state)
         }
@@ -271,6 +288,7 @@ public struct Engine: Sendable {
     /// Drops the state of conversations that another instance owns now.
     public mutating func forget(where belongsElsewhere: (String) -> Bool) {
         conversations = conversations.filter { !belongsElsewhere($0.key) }
+        waitingIDs = waitingIDs.filter { conversations[$0] != nil }
     }
 
     public struct Counters: Sendable, Equatable {

@@ -31,6 +31,11 @@ public struct EventDecoder: Sendable {
         }
     }
 
+    /// Decodes one record whose Kafka key is raw bytes (a key that is not UTF-8 counts as none).
+    public func decode(value: [UInt8], headers: [(String, [UInt8])] = [], keyBytes: [UInt8]?) -> Outcome {
+        decode(value: value, headers: headers, key: keyBytes.flatMap { String(validating: $0, as: UTF8.self) })
+    }
+
     private func decodeThrowing(value: [UInt8], headers: [(String, [UInt8])], key: String?) throws(DecodeFailure) -> Outcome {
         if value.count > limits.maxEventBytes {
             throw DecodeFailure(.tooLarge, "the record is \(value.count) bytes; the limit is \(limits.maxEventBytes) (limits.max_event_bytes)")

@@ -5,7 +5,18 @@ public struct KeyFactExtractor: Sendable {
 
     private struct Word {
         var text: Substring
-        var folded: String
+        /// Lower-cased, without accents or punctuation: computed only for the few words near a candidate.
+        var folded: String { NormalizedText.tokenize(String(text)).joined() }
+
+        /// Whether a fact can start at this word. Every fact needs a digit, an @, an underscore (an
+        /// error code), a + (a phone number) or a currency symbol in its first word; most words have none,
+        /// and are passed over without the checks below. Words with other than ASCII take the full path.
+        var mayStartFact: Bool {
+            text.utf8.contains { byte in
+                byte >= 0x80 || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "_")
+                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "$")
+            }
+        }
     }
 
     private static let orderWords: Set<String> = ["order", "orders", "bestellung", "bestellnummer", "commande", "pedido", "ordine", "bestelling", "encomenda", "objednavka", "objednavky", "objednavku", "auftrag"]
@@ -21,6 +32,10 @@ public struct KeyFactExtractor: Sendable {
         var facts: [Summary.KeyFact] = []
         var index = 0
         while index < words.count {
+            guard words[index].mayStartFact else {
+                index += 1
+                continue
+            }
             let word = words[index].text
             let context = words[max(0, index - 3)..<index].map(\.folded)
             if let (value, consumed) = amount(words, index, in: text) {
@@ -63,7 +78,7 @@ public struct KeyFactExtractor: Sendable {
             var slice = raw
             while let last = slice.last, ".,;:!?)\"'»“”]>".contains(last) { slice = slice.dropLast() }
             while let first = slice.first, "(\"'«“„[<".contains(first) { slice = slice.dropFirst() }
-            return Word(text: slice, folded: NormalizedText.tokenize(String(slice)).joined())
+            return Word(text: slice)
         }
     }
 

@@ -39,6 +39,30 @@ public struct QueueView: Sendable {
     /// Acceptances seen with the estimate made at creation: what scoring needs.
     public private(set) var served: [(entry: Entry, waited: Double)] = []
     private let historyLimit: Int
+    /// Per queue, the waiting handoffs in service order, and the accepted ones: kept as snapshots
+    /// arrive, so a position is a binary search, not a scan of every open handoff.
+    private var order: [String: [OrderKey]] = [:]
+    private var accepted: [String: Set<String>] = [:]
+
+    struct OrderKey: Comparable {
+        var priority: Int
+        var created: Int64
+        var handoffID: String
+
+        init(_ entry: Entry) {
+            self.init(priority: entry.priority, created: entry.createdAt.millisecondsSinceEpoch, handoffID: entry.handoffID)
+        }
+
+        init(priority: Int, created: Int64, handoffID: String) {
+            self.priority = priority
+            self.created = created
+            self.handoffID = handoffID
+        }
+
+        static func < (lhs: OrderKey, rhs: OrderKey) -> Bool {
+            (lhs.priority, lhs.created, lhs.handoffID) < (rhs.priority, rhs.created, rhs.handoffID)
+        }
+    }
 
     public init(historyLimit: Int = 500) {
         self.historyLimit = historyLimit
@@ -56,6 +80,8 @@ public struct QueueView: Sendable {
               let queue = data["queue"]?.stringValue, let created = data["created_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)),
               let updated = data["updated_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) else { return }
         if let known = open[id], known.revision >= revision { return }
+        let before = open[id]
+        defer { reindex(before, open[id]) }
         var entry = open[id] ?? Entry(handoffID: id, conversationID: data["conversation_id"]?.stringValue ?? "", queue: queue,
                                       priority: data["priority"]?.intValue ?? 3, createdAt: created, status: status, revision: revision,
                                       estimate: data["wait_estimate"].flatMap(WaitEstimate.init(json:)))
@@ -93,6 +119,35 @@ public struct QueueView: Sendable {
     }
 
 
+    private mutating func reindex(_ before: Entry?, _ after: Entry?) {
+        if let before {
+            if before.isWaiting {
+                let key = OrderKey(before)
+                let index = Self.lowerBound(order[before.queue] ?? [], key)
+                if order[before.queue]?.indices.contains(index) == true, order[before.queue]?[index] == key { order[before.queue]?.remove(at: index) }
+            }
+            if before.status == .accepted { accepted[before.queue]?.remove(before.handoffID) }
+        }
+        if let after {
+            if after.isWaiting {
+                let key = OrderKey(after)
+                order[after.queue, default: []].insert(key, at: Self.lowerBound(order[after.queue] ?? [], key))
+            }
+            if after.status == .accepted { accepted[after.queue, default: []].insert(after.handoffID) }
+        }
+    }
+
+    /// The index of the first key not less than `key`: how many come before it.
+    private static func lowerBound(_ keys: [OrderKey], _ key: OrderKey) -> Int {
+        var low = 0
+        var high = keys.count
+        while low < high {
+            let middle = (low + high) / 2
+            if keys[middle] < key { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
     /// Takes the acceptances seen since the last call (for scoring).
     public mutating func takeServed() -> [(entry: Entry, waited: Double)] {
         defer { served.removeAll() }
@@ -103,17 +158,17 @@ public struct QueueView: Sendable {
 
     /// Waiting handoffs of a queue in service order: priority (1 first), then arrival.
     public func waiting(in queue: String) -> [Entry] {
-        open.values.filter { $0.queue == queue && $0.isWaiting }.sorted(by: Self.serviceOrder)
+        (order[queue] ?? []).compactMap { open[$0.handoffID] }
     }
 
-    static func serviceOrder(_ lhs: Entry, _ rhs: Entry) -> Bool {
-        (lhs.priority, lhs.createdAt.millisecondsSinceEpoch, lhs.handoffID) < (rhs.priority, rhs.createdAt.millisecondsSinceEpoch, rhs.handoffID)
+    /// The waiting handoff a queue serves next.
+    public func head(of queue: String) -> Entry? {
+        order[queue]?.first.flatMap { open[$0.handoffID] }
     }
 
     /// Waiting handoffs that will be served before one of this priority and arrival.
     public func ahead(in queue: String, priority: Int, createdAt: Timestamp, handoffID: String) -> Int {
-        let me = Entry(handoffID: handoffID, conversationID: "", queue: queue, priority: priority, createdAt: createdAt, status: .waiting, revision: 0)
-        return open.values.filter { $0.queue == queue && $0.isWaiting && $0.handoffID != handoffID && Self.serviceOrder($0, me) }.count
+        Self.lowerBound(order[queue] ?? [], OrderKey(priority: priority, created: createdAt.millisecondsSinceEpoch, handoffID: handoffID))
     }
 
     /// Chat slots staffed for the queue: logged-in agents' capacity, an agent serving several queues
@@ -125,9 +180,7 @@ public struct QueueView: Sendable {
     /// Staffed slots of the queue taken by a chat now. A chat whose agent has logged out (finishing
     /// their last one at the end of a shift) takes no staffed slot: the logged-in agents' are free.
     public func inService(_ queue: String) -> Int {
-        open.values.filter { entry in
-            entry.queue == queue && entry.status == .accepted && (entry.agentID.flatMap { agents[$0] }.map(\.isStaffed) ?? true)
-        }.count
+        (accepted[queue] ?? []).count { id in open[id]?.agentID.flatMap { agents[$0] }.map(\.isStaffed) ?? true }
     }
 }
 

@@ -63,7 +63,7 @@ public struct WaitEstimator: Sendable {
             return WaitEstimate(seconds: last.wait, p10: last.wait * spread.low, p90: last.wait * spread.high, position: ahead + 1,
                                 method: .lastToEnterService, estimatedAt: now)
         }
-        if let head = view.waiting(in: queue).first, head.handoffID != handoffID {
+        if let head = view.head(of: queue), head.handoffID != handoffID {
             let waited = max(0, Double(now.milliseconds(since: head.createdAt)) / 1000)
             return WaitEstimate(seconds: waited, p10: waited * 0.5, p90: waited * 2, position: ahead + 1, method: .headOfLine, estimatedAt: now)
         }

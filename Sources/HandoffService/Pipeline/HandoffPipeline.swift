@@ -361,7 +361,8 @@ public final class HandoffPipeline: Service, Sendable {
             // offset is committed only once the state it produced is stored.
             var held: [(TopicPartition, Int64)] = []
             var lastRecordOf: [String: (TopicPartition, Int64)] = [:]
-            for message in batch {
+            let decoded = await Self.decode(batch, with: engine.decoder)
+            for (message, outcome) in zip(batch, decoded) {
                 let partition = message.topicPartition
                 if consumer.isRevoked(partition) { continue }
                 tracker.begin(partition, message.offset)
@@ -369,7 +370,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
-                let result = engine.process(value: message.value, headers: message.headers, key: message.key, origin: origin, now: now, advisor: advisor)
+                let result = engine.process(decoded: outcome, value: message.value, key: message.key, origin: origin, now: now, advisor: advisor)
                 quality.observe(result, at: now)
                 if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
                    repeats.started(customer: started.customerID, conversation: event.conversationID, at: now) {
@@ -584,17 +585,17 @@ public final class HandoffPipeline: Service, Sendable {
                                 ownerOf: inout [String: TopicPartition], producer: KafkaProducer, tracker: OffsetTracker,
                                 configuration: HandoffdConfiguration) async throws {
         let topic = configuration.topics.changelog
-        for state in changes.changed {
+        for (state, value) in zip(changes.changed, await Self.encode(changes.changed)) {
             guard let (partition, offset) = lastRecordOf[state.conversationID] else {
                 // Changed by a summary, not by a record: best effort, like the summary update itself.
                 if let partition = ownerOf[state.conversationID] {
                     try await producer.send(topic: topic, partition: partition.partition, key: Array(state.conversationID.utf8),
-                                            value: JSONWriter.bytes(state.storageJSON), token: tracker.untrackedToken())
+                                            value: value, token: tracker.untrackedToken())
                 }
                 continue
             }
             let delivery = OffsetTracker.Delivery(partition: partition, offset: offset, topic: topic, key: Array(state.conversationID.utf8),
-                                                  value: JSONWriter.bytes(state.storageJSON), targetPartition: partition.partition)
+                                                  value: value, targetPartition: partition.partition)
             try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: configuration.source,
                               deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
         }
@@ -612,6 +613,35 @@ public final class HandoffPipeline: Service, Sendable {
             try await publish(tombstone, producer: producer, tracker: tracker, headers: [], source: configuration.source,
                               deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
         }
+    }
+
+    /// The batch's records decoded. Decoding is pure and a sizeable share of the work: a large batch is
+    /// decoded in slices on every core, then applied in order.
+    static func decode(_ batch: [KafkaMessage], with decoder: EventDecoder) async -> [EventDecoder.Outcome] {
+        await inSlices(batch) { message in decoder.decode(value: message.value, headers: message.headers, keyBytes: message.key) }
+    }
+
+    /// `transform` applied to every element, in order; slices of a large array run on every core.
+    static func inSlices<Element: Sendable, Transformed: Sendable>(_ elements: [Element], minimumSlice: Int = 64,
+                                                                   _ transform: @escaping @Sendable (Element) -> Transformed) async -> [Transformed] {
+        let slices = min(ProcessInfo.processInfo.activeProcessorCount, elements.count / minimumSlice)
+        guard slices > 1 else { return elements.map(transform) }
+        let size = (elements.count + slices - 1) / slices
+        return await withTaskGroup(of: (Int, [Transformed]).self) { group in
+            for slice in 0..<slices {
+                let part = elements[min(elements.count, slice * size)..<min(elements.count, (slice + 1) * size)]
+                group.addTask { (slice, part.map(transform)) }
+            }
+            var results = [[Transformed]](repeating: [], count: slices)
+            for await (slice, values) in group { results[slice] = values }
+            return results.flatMap { $0 }
+        }
+    }
+
+    /// The states' changelog values. Serialising them is most of the changelog's cost, and they are
+    /// independent: a large batch is encoded in slices on every core.
+    static func encode(_ states: [ConversationState]) async -> [[UInt8]] {
+        await inSlices(states) { JSONWriter.bytes($0.storageJSON) }
     }
 
     /// Reads the changelog partitions of newly assigned input partitions to their end and puts the
@@ -720,11 +750,27 @@ public final class HandoffPipeline: Service, Sendable {
         }
         guard let reader else { return }
         let decoder = EventDecoder()
+        // How long rebuilding the view from the whole retention takes: logged once the ends seen at the start are reached.
+        let started = ContinuousClock.now
+        var behind = (try? await reader.endOffsets(timeout: .seconds(30))) ?? [:]
+        var read = 0
+        func caughtUp() {
+            logger.info("global view caught up", metadata: ["records": "\(read)", "duration": "\(ContinuousClock.now - started)"])
+            metrics.globalViewRebuilt(seconds: (ContinuousClock.now - started).seconds)
+        }
+        if behind.isEmpty { caughtUp() }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
                 while let batch = await reader.nextBatch(), !Task.isCancelled, !Task.isShuttingDownGracefully {
                     let applied = Timestamp.now.millisecondsSinceEpoch
                     if let oldest = batch.compactMap(\.timestamp).min() { globalView.noteDelay(milliseconds: applied - oldest) }
+                    if !behind.isEmpty {
+                        read += batch.count
+                        for message in batch where behind[message.topicPartition].map({ message.offset + 1 >= $0 }) ?? false {
+                            behind[message.topicPartition] = nil
+                        }
+                        if behind.isEmpty { caughtUp() }
+                    }
                     for message in batch {
                         if message.topic == topics.agents {
                             if case .agentStatus(let status) = decoder.decode(value: message.value, headers: message.headers, key: message.keyString) {

@@ -130,6 +130,11 @@ public final class PipelineMetrics: Sendable {
         counter("handoffd_redeliveries_total").increment()
     }
 
+    /// Seconds the global view took to read agents, handoffs and callbacks from the start of retention to the ends seen at start-up.
+    func globalViewRebuilt(seconds: Double) {
+        gauge("handoffd_global_view_rebuild_seconds").record(seconds)
+    }
+
     /// Exactly once: a round's transaction committed, or aborted (its records consumed again).
     func transaction(committed: Bool) {
         counter("handoffd_transactions_total", [("outcome", committed ? "committed" : "aborted")]).increment()
