@@ -4,7 +4,7 @@ APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev kcat pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/handoffd
 
-.PHONY: deps build demo test test-swift test-contract test-e2e bench fuzz clean
+.PHONY: deps build demo test test-swift test-contract test-e2e bench bench-compare fuzz clean
 
 # Installs the Debian packages the build needs (only those missing).
 deps:
@@ -51,10 +51,22 @@ test-contract: build .tools/venv/.handoffd-stamp
 test-e2e: build .tools/venv/.handoffd-stamp
 	HANDOFFD_BIN=$(BIN) .tools/venv/bin/python -m pytest -q Tests/e2e
 
+# Release builds take this prefix: one Swift build at a time on a small machine (BUILD_LOCK= to skip it).
+BUILD_LOCK ?= $(shell command -v flock >/dev/null && echo flock /tmp/swift-build.lock)
+
 # Figures, not tests: decision-core throughput, Kafka latency, memory per conversation.
 bench: deps
-	$(SWIFT) build -c release --product handoff-bench
+	$(BUILD_LOCK) $(SWIFT) build -c release --product handoff-bench
 	.build/release/handoff-bench
+
+# One run on one Tansu broker with one 1M-event workload: librdkafka's limit, a Python peer and
+# handoffd, then latency at half of handoffd's rate (docs/performance.md). About 7 minutes and 6 GB
+# of RAM (Tansu keeps everything in memory). BENCH_ARGS="--events 20000 --conversations 2000" for a smoke run.
+bench-compare: deps
+	scripts/bench-env.sh >/dev/null
+	$(BUILD_LOCK) $(SWIFT) build -c release --product handoffd
+	$(BUILD_LOCK) $(SWIFT) build -c release --product handoff-bench
+	.tools/bench-venv/bin/python bench/compare.py $(BENCH_ARGS)
 
 # A million or more mutated records through the decoder and the engine (make test runs a seeded 50 000).
 FUZZ_ITERATIONS ?= 1000000

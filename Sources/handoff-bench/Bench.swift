@@ -11,6 +11,7 @@ import Synchronization
 /// Figures, not tests: the baselines later work is held to.
 ///
 ///     handoff-bench [core|kafka|memory|all] [--events N] [--conversations N] [--brokers host:port]
+///     handoff-bench limit --brokers host:port --group G --expect N [--topic T] [--batch 512]   (Limit.swift)
 @main
 struct Bench {
     static func main() async throws {
@@ -20,6 +21,16 @@ struct Bench {
             return arguments[index + 1]
         }
         let which = arguments.first { !$0.hasPrefix("--") && arguments.firstIndex(of: $0).map { $0 == 0 || !arguments[$0 - 1].hasPrefix("--") } == true } ?? "all"
+        if which == "limit" {
+            guard let brokers = option("--brokers"), let group = option("--group"), let expect = option("--expect").flatMap(Int.init) else {
+                print("usage: handoff-bench limit --brokers HOST:PORT --group G --expect N [--topic support.conversations] [--batch 512]")
+                exit(64)
+            }
+            print("handoff-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, librdkafka \(librdkafkaVersion)")
+            try await limit(brokers: brokers, topic: option("--topic") ?? "support.conversations", group: group, expect: expect,
+                            batch: option("--batch").flatMap(Int.init) ?? 512)
+            return
+        }
         let examples = option("--examples") ?? "protocols/examples"
         let conversations = try Workload.load(examples)
         print("handoff-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, librdkafka \(librdkafkaVersion), \(conversations.count) example conversations")
