@@ -42,10 +42,8 @@ public final class KafkaConsumer: Sendable {
         var lastPoll = ContinuousClock.now
         var closed = false
         var revoked: Set<TopicPartition> = []
-        /// Bumped when a rewind starts and ends: a message polled under another generation, or while
-        /// seeking, may come from before the rewind and is dropped (librdkafka fetches it again).
-        var generation = 0
-        var seeking = false
+        /// A rewind asked for: the poll thread performs it between two polls (see ``rewindToCommitted(timeout:)``).
+        var rewind: (timeout: Duration, done: CheckedContinuation<KafkaError?, Never>)?
         var count: Int { messages.count - head }
     }
 
@@ -146,6 +144,10 @@ public final class KafkaConsumer: Sendable {
     // MARK: - Poll thread
 
     private func pollOnce(_ pointer: KafkaPointer) {
+        if let rewind = state.withLock({ state in defer { state.rewind = nil }; return state.rewind }) {
+            rewind.done.resume(returning: seekToCommitted(pointer, timeout: rewind.timeout))
+            return
+        }
         enum Room { case take, wait, pause }
         let room: Room = state.withLock { state in
             state.lastPoll = ContinuousClock.now
@@ -171,7 +173,6 @@ public final class KafkaConsumer: Sendable {
         case .pause:
             setPaused(true)
         }
-        let generation = state.withLock { $0.generation }
         guard let message = rd_kafka_consumer_poll(pointer.raw, 100) else { return }
         defer { rd_kafka_message_destroy(message) }
         let record = message.pointee
@@ -203,7 +204,6 @@ public final class KafkaConsumer: Sendable {
         let consumed = KafkaMessage(topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
                                     headers: headers, timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            guard state.generation == generation, !state.seeking else { return nil }
             state.messages.append(consumed)
             defer { state.waiter = nil }
             return state.waiter
@@ -451,40 +451,51 @@ public final class KafkaConsumer: Sendable {
 
     /// Moves every assigned partition back to its committed offset (the beginning where nothing was
     /// committed) and drops what was buffered: after an aborted transaction, the records whose outputs
-    /// were aborted are consumed again.
+    /// were aborted are consumed again, in order.
+    ///
+    /// The poll thread does it between two polls: no message fetched before the seek can then be taken
+    /// after the buffer was emptied, and none fetched after it is dropped.
     public func rewindToCommitted(timeout: Duration) async throws(KafkaError) {
-        state.withLock { state in
-            state.generation += 1
-            state.seeking = true
-            state.messages.removeAll()
-            state.head = 0
-        }
-        defer {
-            state.withLock { state in
-                state.generation += 1
-                state.seeking = false
+        let failure: KafkaError? = await withCheckedContinuation { continuation in
+            let refused = state.withLock { state -> Bool in
+                guard !state.closed, state.rewind == nil else { return true }
+                state.rewind = (timeout, continuation)
+                return false
             }
+            if refused { continuation.resume(returning: KafkaError(code: .shutdown, message: "the consumer is closed or already rewinding")) }
         }
-        let pointer = handle.pointer
-        let milliseconds = timeout.librdkafkaMilliseconds
-        let failure: KafkaError? = await BlockingCall.run {
-            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-            let assigned = rd_kafka_assignment(pointer.raw, &list)
-            guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return KafkaError.from(assigned) }
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            guard list.pointee.cnt > 0 else { return nil }
-            let committed = rd_kafka_committed(pointer.raw, list, milliseconds)
-            guard committed == RD_KAFKA_RESP_ERR_NO_ERROR else { return KafkaError.from(committed) }
+        if let failure { throw failure }
+    }
+
+    /// On the poll thread: seeks every assigned partition to its committed offset, empties the buffer and
+    /// resumes partitions the full buffer had paused.
+    private func seekToCommitted(_ pointer: KafkaPointer, timeout: Duration) -> KafkaError? {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let assigned = rd_kafka_assignment(pointer.raw, &list)
+        guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return KafkaError.from(assigned) }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        var failure: KafkaError?
+        if list.pointee.cnt > 0 {
+            let committed = rd_kafka_committed(pointer.raw, list, timeout.librdkafkaMilliseconds)
+            if committed != RD_KAFKA_RESP_ERR_NO_ERROR { return KafkaError.from(committed) }
             for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].offset < 0 {
                 list.pointee.elems[index].offset = Int64(RD_KAFKA_OFFSET_BEGINNING)
             }
-            if let error = rd_kafka_seek_partitions(pointer.raw, list, milliseconds) { return KafkaError.consuming(error) }
-            for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                return KafkaError.from(list.pointee.elems[index].err)
+            if let error = rd_kafka_seek_partitions(pointer.raw, list, timeout.librdkafkaMilliseconds) {
+                failure = KafkaError.consuming(error)
+            } else if let index = (0..<Int(list.pointee.cnt)).first(where: { list.pointee.elems[$0].err != RD_KAFKA_RESP_ERR_NO_ERROR }) {
+                failure = KafkaError.from(list.pointee.elems[index].err)
             }
-            return nil
         }
-        if let failure { throw failure }
+        let wasPaused = state.withLock { state in
+            state.messages.removeAll()
+            state.head = 0
+            state.fullSince = nil
+            defer { state.paused = false }
+            return state.paused
+        }
+        if wasPaused { setPaused(false) }
+        return failure
     }
 
     /// Ends delivery: pending and future ``nextBatch`` calls return nil. Polling goes on (the group

@@ -40,4 +40,32 @@ struct ConsumerBackpressureTests {
         #expect(consumer.lag().values.reduce(0, +) == 0, "nothing left behind")
         await consumer.close()
     }
+
+    @Test("a rewind to the committed offsets (an aborted transaction) while the buffer is full and paused delivers every record again, in order")
+    func rewindWhilePaused() async throws {
+        let kafka = try MockKafka(partitions: 1)
+        let count = 300
+        try await kafka.publish((0..<count).map { index in ("k", Array("message-\(index)".utf8), []) })
+        let consumer = try KafkaConsumer(configuration: kafka.configuration(group: "g-rewind"), mode: .group(topics: [kafka.topics.conversations]),
+                                         logger: kafka.logger, bufferLimit: 20)
+        // Take a few (nothing is committed), then let the buffer fill until the partitions pause.
+        var taken: [String] = []
+        let takeDeadline = ContinuousClock.now + .seconds(60)
+        while taken.count < 10 && ContinuousClock.now < takeDeadline {
+            taken += (await consumer.nextBatch(maximum: 10 - taken.count, timeout: .milliseconds(200)) ?? []).map { String(decoding: $0.value, as: UTF8.self) }
+        }
+        let pauseDeadline = ContinuousClock.now + KafkaConsumer.pauseAfter + .seconds(10)
+        while !consumer.isPaused && ContinuousClock.now < pauseDeadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(consumer.isPaused)
+        try await consumer.rewindToCommitted(timeout: .seconds(10))
+        #expect(!consumer.isPaused)
+        var received: [String] = []
+        let readDeadline = ContinuousClock.now + .seconds(60)
+        while received.count < count && ContinuousClock.now < readDeadline {
+            received += (await consumer.nextBatch(maximum: 50, timeout: .milliseconds(200)) ?? []).map { String(decoding: $0.value, as: UTF8.self) }
+        }
+        #expect(taken == (0..<10).map { "message-\($0)" })
+        #expect(received == (0..<count).map { "message-\($0)" }, "from the beginning (nothing committed), each once, in order")
+        await consumer.close()
+    }
 }
