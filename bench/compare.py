@@ -641,7 +641,7 @@ def main() -> None:
                 say(f"latency peer: {results['latency_peer']}")
         say("memory: handoff-bench memory")
         out = subprocess.run([str(ROOT / ".build/release/handoff-bench"), "memory"], capture_output=True, text=True, cwd=ROOT, timeout=600)
-        results["memory"] = next((line for line in out.stdout.splitlines() if line.startswith("memory:")), out.stdout + out.stderr)
+        results["memory"] = "; ".join(line for line in out.stdout.splitlines() if line.startswith("memory:")) or out.stdout + out.stderr
     finally:
         if handoffd:
             handoffd.stop()

@@ -66,21 +66,28 @@ struct Bench {
 
     // MARK: - Memory
 
+    /// Resident memory per open conversation: once with only its start (no transcript: the fixed cost
+    /// of a conversation beyond its transcript window), once with a customer message and a bot reply.
     static func memory(conversations count: Int) {
-        var engine = Engine(policy: EscalationPolicy())
-        let before = residentBytes()
-        let start = Timestamp(rfc3339: "2026-11-26T09:00:00Z")!
-        for index in 0..<count {
-            let conversation = "conv-mem-\(index)"
-            let time = start.adding(milliseconds: Int64(index))
-            for (offset, line) in Workload.openConversation(conversation, time: time).enumerated() {
-                _ = engine.process(value: Array(line.utf8), key: Array(conversation.utf8), origin: RecordOrigin(topic: "bench", partition: 0, offset: Int64(index * 4 + offset)), now: nil)
+        func fill(_ events: Int, label: String) -> Engine {
+            var engine = Engine(policy: EscalationPolicy())
+            let before = residentBytes()
+            let start = Timestamp(rfc3339: "2026-11-26T09:00:00Z")!
+            for index in 0..<count {
+                let conversation = "conv-mem-\(label)-\(index)"
+                let time = start.adding(milliseconds: Int64(index))
+                for (offset, line) in Workload.openConversation(conversation, time: time).prefix(events).enumerated() {
+                    _ = engine.process(value: Array(line.utf8), key: Array(conversation.utf8), origin: RecordOrigin(topic: "bench", partition: 0, offset: Int64(index * 4 + offset)), now: nil)
+                }
             }
+            let after = residentBytes()
+            print(String(format: "memory: %d open conversations (\(label)) add %.1f MiB resident = %.0f bytes per conversation",
+                         engine.conversations.count, Double(after - before) / 1_048_576, Double(after - before) / Double(count)))
+            return engine
         }
-        let after = residentBytes()
-        let perConversation = Double(after - before) / Double(count)
-        print(String(format: "memory: %d open conversations (3 messages each) add %.1f MiB resident = %.0f bytes per conversation (transcript included)",
-                     engine.conversations.count, Double(after - before) / 1_048_576, perConversation))
+        let started = fill(1, label: "started only, empty transcript")
+        let talking = fill(3, label: "3 events, a two-message transcript")
+        withExtendedLifetime((started, talking)) {}
     }
 
     static func residentBytes() -> Int {
