@@ -18,6 +18,28 @@ struct WaitEstimatorTests {
         AgentStatus(agentID: id, status: status, queues: queues, capacity: capacity, time: t0)
     }
 
+    @Test("handoffs whose close was never logged leave the view after stale_after: they no longer count ahead or take a slot")
+    func expiry() {
+        var view = QueueView()
+        let day = 24 * 3600
+        view.apply(snapshot: Self.snapshot("lost", status: "waiting", revision: 1, created: 0, updated: 0))
+        view.apply(snapshot: Self.snapshot("forgotten", status: "waiting", revision: 1, created: 10, updated: 10))
+        view.apply(snapshot: Self.snapshot("forgotten", status: "accepted", revision: 2, created: 10, updated: 20))
+        view.apply(snapshot: Self.snapshot("fresh", status: "waiting", revision: 1, created: day, updated: day))
+        view.apply(snapshot: Self.snapshot("serving", status: "waiting", revision: 1, created: day + 10, updated: day + 10))
+        view.apply(snapshot: Self.snapshot("serving", status: "accepted", revision: 2, created: day + 10, updated: day + 20))
+        #expect(view.ahead(in: "q", priority: 3, createdAt: Self.at(day + 100), handoffID: "new") == 2)
+        #expect(view.inService("q") == 2)
+        #expect(view.expire(before: Self.at(day + 100).adding(milliseconds: -Int64(day) * 1000)) == 2)
+        #expect(view.ahead(in: "q", priority: 3, createdAt: Self.at(day + 100), handoffID: "new") == 1, "only the fresh one is ahead")
+        #expect(view.inService("q") == 1, "only the recent acceptance takes a slot")
+        #expect(view.waiting(in: "q").map(\.handoffID) == ["fresh"])
+        #expect(view.expire(before: Self.at(day + 100).adding(milliseconds: -Int64(day) * 1000)) == 0)
+        // A late snapshot of an expired handoff brings it back as it is now.
+        view.apply(snapshot: Self.snapshot("lost", status: "abandoned", revision: 2, created: 0, updated: day + 200))
+        #expect(view.open["lost"] == nil)
+    }
+
     @Test("waiting order is priority, then arrival; old revisions change nothing; staffed capacity is shared across queues")
     func view() {
         var view = QueueView()

@@ -148,6 +148,19 @@ public struct QueueView: Sendable {
         return low
     }
 
+    /// Forgets handoffs whose close the log never showed: waiting since before `cutoff`, or accepted before
+    /// it and never completed. Left in, they would count as customers ahead, or as taken chat slots, for ever.
+    /// - Returns: how many were forgotten.
+    @discardableResult
+    public mutating func expire(before cutoff: Timestamp) -> Int {
+        let stale = open.values.filter { ($0.acceptedAt ?? $0.createdAt) < cutoff }
+        for entry in stale {
+            open[entry.handoffID] = nil
+            reindex(entry, nil)
+        }
+        return stale.count
+    }
+
     /// Takes the acceptances seen since the last call (for scoring).
     public mutating func takeServed() -> [(entry: Entry, waited: Double)] {
         defer { served.removeAll() }

@@ -138,7 +138,8 @@ extension HandoffdConfiguration {
     }
 
     private mutating func readWaits(_ node: Node?, _ reader: ConfigReader) {
-        let nodes = reader.mapping(node, "waits", allowed: ["default_handle_time", "handle_times", "history_window", "update_interval", "max_silence", "stats_interval"])
+        let nodes = reader.mapping(node, "waits", allowed: ["default_handle_time", "handle_times", "history_window", "update_interval", "max_silence", "stats_interval", "stale_after"])
+        reader.duration(nodes["stale_after"], "waits.stale_after", into: &waits.staleAfter)
         reader.duration(nodes["default_handle_time"], "waits.default_handle_time", into: &waits.defaultHandleTime)
         reader.duration(nodes["history_window"], "waits.history_window", into: &waits.historyWindow)
         reader.duration(nodes["update_interval"], "waits.update_interval", into: &waits.updateInterval)

@@ -74,6 +74,9 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var maxSilence: Duration = .seconds(300)
         /// How often each instance publishes `support.queue.stats` (estimate error per queue). Default 5 minutes.
         public var statsInterval: Duration = .seconds(300)
+        /// A handoff the logs show waiting, or accepted and never completed, for longer than this no longer
+        /// counts in the queue view (its abandonment or completion was never logged). Default 24 h.
+        public var staleAfter: Duration = .seconds(24 * 3600)
         public init() {}
 
         public var estimator: WaitEstimator {

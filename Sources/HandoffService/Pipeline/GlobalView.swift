@@ -55,6 +55,12 @@ public final class GlobalView: Sendable {
         state.withLock { $0.lastDelayMilliseconds = max(0, milliseconds) }
     }
 
+    /// Forgets handoffs whose close was never logged (see ``QueueView/expire(before:)``).
+    @discardableResult
+    public func expire(before cutoff: Timestamp) -> Int {
+        state.withLock { $0.view.expire(before: cutoff) }
+    }
+
     /// A consistent copy of the queues as of now.
     public var queues: QueueView { state.withLock { $0.view } }
 

@@ -272,6 +272,8 @@ public final class HandoffPipeline: Service, Sendable {
             }
             if now.milliseconds(since: lastRefresh) >= configuration.waits.updateInterval.milliseconds {
                 lastRefresh = now
+                let expired = globalView.expire(before: now.adding(milliseconds: -configuration.waits.staleAfter.milliseconds))
+                if expired > 0 { logger.info("handoffs without a logged close left the queue view", metadata: ["count": "\(expired)"]) }
                 let advisor = advisor(view: globalView.queues, book: globalView.bookings(now: now))
                 let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds, advisor: advisor,
                                                       held: desk.heldConversations)

@@ -74,6 +74,7 @@ public struct Replayer {
         var advisor: QueueAdvisor
         let refreshInterval: Int64
         let maxSilence: Int64
+        let staleAfter: Int64
         var lastRefresh: Timestamp?
         let source: String
 
@@ -87,6 +88,7 @@ public struct Replayer {
             advisor = configuration.advisor()
             refreshInterval = configuration.waits.updateInterval.milliseconds
             maxSilence = configuration.waits.maxSilence.milliseconds
+            staleAfter = configuration.waits.staleAfter.milliseconds
             source = configuration.source
         }
 
@@ -118,6 +120,7 @@ public struct Replayer {
             // Waiting customers hear of material changes, on the replay's own clock.
             if let now = engine.latestEventTime, lastRefresh.map({ now.milliseconds(since: $0) >= refreshInterval }) ?? true {
                 lastRefresh = now
+                queues.expire(before: now.adding(milliseconds: -staleAfter))
                 advisor.view = queues
                 outputs += engine.refreshEstimates(now: now, maxSilence: maxSilence, advisor: advisor)
             }
