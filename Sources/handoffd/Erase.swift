@@ -36,16 +36,11 @@ struct Erase: AsyncParsableCommand {
         let configuration = try loadConfiguration(config)
         let kafka = configuration.kafkaConfiguration(brokers: brokers, overrides: try kafkaOverrides(kafkaProperties)).forProducer
         let request = CustomerErase(id: id ?? "erase-\(UUID().uuidString.lowercased())", customerID: customer, time: .now)
-        let envelope: JSONValue = .object([
-            "specversion": .string("1.0"), "id": .string(request.id), "source": .string(configuration.source + "/admin"),
-            "type": .string(EventType.customerErase), "time": .string(request.time.rfc3339), "subject": .string(customer),
-            "datacontenttype": .string("application/json"), "data": .object(["customer_id": .string(customer)]),
-        ])
         var logger = Logger(label: "handoffd-erase")
         logger.logLevel = .warning
         let outcome = Outcome()
         let producer = try KafkaProducer(configuration: kafka, logger: logger) { _, error in outcome.set(error) }
-        try await producer.send(topic: configuration.topics.conversations, key: Array(customer.utf8), value: JSONWriter.bytes(envelope),
+        try await producer.send(topic: configuration.topics.conversations, key: Array(customer.utf8), value: JSONWriter.bytes(request.envelope(source: configuration.source + "/admin")),
                                 headers: [("content-type", Array("application/cloudevents+json; charset=utf-8".utf8))], token: 1)
         guard await producer.flush(timeout: .seconds(30)), outcome.error == nil else {
             FileHandle.standardError.write(Data("the erase request was not delivered: \(outcome.error.map { "\($0)" } ?? "timed out after 30 s")\n".utf8))

@@ -71,7 +71,7 @@ struct CustomerEraseTests {
         #expect(mismatch.reason.contains("cust-y"))
     }
 
-    @Test("the copy for another partition decodes back to the same request")
+    @Test("the request as handoffd erase sends it, and its copy for another partition, decode back to the same request")
     func copies() {
         let request = CustomerErase(id: "erase-7", customerID: "cust-x", time: Timestamp(rfc3339: "2026-03-27T15:40:00Z")!)
         let copy = JSONWriter.bytes(request.copy(forPartition: 4, source: "urn:handoffd"))
@@ -80,5 +80,10 @@ struct CustomerEraseTests {
             return
         }
         #expect(decoded == CustomerErase(id: "erase-7", customerID: "cust-x", time: request.time, partition: 4))
+        guard case .customerErase(let original) = EventDecoder().decode(value: JSONWriter.bytes(request.envelope(source: "urn:handoffd/admin")), key: "cust-x") else {
+            Issue.record("the request (as handoffd erase sends it) does not decode")
+            return
+        }
+        #expect(original == request, "the request itself has no partition: it is spread")
     }
 }

@@ -19,20 +19,28 @@ public struct CustomerErase: Sendable, Equatable {
         self.partition = partition
     }
 
-    /// The copy for one partition, as a CloudEvent envelope (produced to that partition explicitly).
-    public func copy(forPartition partition: Int, source: String) -> JSONValue {
-        .object([
+    /// The request as a CloudEvent envelope: the original (no ``partition``), or a copy for one partition
+    /// (with its own id, and `erase_id` and `partition` in its data).
+    public func envelope(source: String) -> JSONValue {
+        var data: [String: JSONValue] = ["customer_id": .string(customerID)]
+        if let partition {
+            data["erase_id"] = .string(id)
+            data["partition"] = .number(Double(partition))
+        }
+        return .object([
             "specversion": .string("1.0"),
-            "id": .string("\(id)/p\(partition)"),
+            "id": .string(partition.map { "\(id)/p\($0)" } ?? id),
             "source": .string(source),
             "type": .string(EventType.customerErase),
             "time": .string(time.rfc3339),
+            "subject": .string(customerID),
             "datacontenttype": .string("application/json"),
-            "data": .object([
-                "customer_id": .string(customerID),
-                "erase_id": .string(id),
-                "partition": .number(Double(partition)),
-            ]),
+            "data": .object(data),
         ])
+    }
+
+    /// The copy for one partition (produced to that partition explicitly).
+    public func copy(forPartition partition: Int, source: String) -> JSONValue {
+        CustomerErase(id: id, customerID: customerID, time: time, partition: partition).envelope(source: source)
     }
 }
