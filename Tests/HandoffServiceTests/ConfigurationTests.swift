@@ -26,7 +26,7 @@ struct ConfigurationTests {
           security.protocol: SASL_SSL
           group.id: support-handoff
         limits: { max_event_bytes: 65536, dead_letter_max_bytes: 1024 }
-        processing: { buffer_limit: 500, idle_timeout: 2h, shutdown_timeout: 10s }
+        processing: { buffer_limit: 500, idle_timeout: 2h, shutdown_timeout: 10s, changelog_interval: 250ms }
         rules:
           strict: true
           low_confidence: { threshold: 0.6, consecutive: 3 }
@@ -50,6 +50,7 @@ struct ConfigurationTests {
         #expect(configuration.limits.maxEventBytes == 65536)
         #expect(configuration.deadLetterMaxBytes == 1024)
         #expect(configuration.processing.idleTimeout == .seconds(7200))
+        #expect(configuration.processing.changelogInterval == .milliseconds(250))
         #expect(configuration.policy.strict)
         #expect(configuration.policy.lowConfidence.threshold == 0.6)
         #expect(configuration.policy.sensitiveTopic.categories == [.legal, .refund])
@@ -149,6 +150,10 @@ struct QualityGateConfigurationTests {
         #expect(throws: ConfigurationError.self, "baseline not longer than the window") {
             try HandoffdConfiguration.parse(yaml: "quality_gates: { escalation_rate_jump: { window: 2h, baseline_window: 1h } }")
         }
+        let window = try #require(throws: ConfigurationError.self, "records would wait too long to be committed") {
+            try HandoffdConfiguration.parse(yaml: "processing: { changelog_interval: 10m }")
+        }
+        #expect(window.description.contains("processing.changelog_interval (line 1): must be at most 5m"))
         #expect(throws: ConfigurationError.self, "an overflowing duration is a problem, not a crash") {
             try HandoffdConfiguration.parse(yaml: "processing: { idle_timeout: 999999999999999d }")
         }

@@ -295,29 +295,46 @@ struct ChangelogTests {
         return (before, after)
     }
 
-    func run(changelog: Bool) async throws -> (handedOff: Bool, evidence: Int, restoredLogged: Bool) {
+    /// The changelog's records about `conversation`, on every partition.
+    func stored(_ conversation: String, in kafka: MockKafka, partitions: Int32 = 2) async throws -> Int {
+        try await KafkaConsumer.readToEnd(configuration: KafkaConfiguration(brokers: kafka.brokers),
+                                          partitions: (0..<partitions).map { TopicPartition(topic: kafka.topics.changelog, partition: $0) },
+                                          logger: kafka.logger).filter { $0.keyString == conversation }.count
+    }
+
+    func offered(_ events: [JSONValue]) -> Bool { events.contains { $0["type"]?.stringValue == EventType.escalationOffered } }
+    func handedOff(_ events: [JSONValue]) -> Bool { events.contains { $0["type"]?.stringValue == EventType.handoffCreated } }
+
+    func evidence(_ reader: OutputReader) -> Int {
+        let handoff = reader.events(ofType: EventType.handoffCreated).first?["data"]
+        return handoff?["reasons"]?.arrayValue?.first { $0["code"]?.stringValue == "repeated_failures" }?["evidence"]?.arrayValue?.count ?? 0
+    }
+
+    func run(changelog: Bool, interval: Duration? = nil) async throws -> (handedOff: Bool, evidence: Int, restoredLogged: Bool, storedDuring: Int, storedAfter: Int) {
         let kafka = try MockKafka(partitions: 2)
         try kafka.cluster.createTopic(HandoffdConfiguration.Topics().changelog, partitions: 2)
         var configuration = HandoffdConfiguration()
         configuration.processing.changelog = changelog
-        let group = "g-changelog-\(changelog)"
+        if let interval { configuration.processing.changelogInterval = interval }
+        let group = "g-changelog-\(changelog)-\(interval.map { "\($0)" } ?? "default")"
         let reader = try kafka.reader()
         let script = lines("conv-durable")
         let first = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: group), logger: kafka.logger)
-        try await running([first], logger: kafka.logger) {
+        let storedDuring = try await running([first], logger: kafka.logger) {
             try await kafka.publish(lines: script.before)
-            #expect(await reader.wait { events in events.contains { $0["type"]?.stringValue == EventType.escalationOffered } }, "offered after two failures")
+            #expect(await reader.wait(until: { offered($0) }), "offered after two failures")
+            return try await stored("conv-durable", in: kafka)
         }
+        let storedAfter = try await stored("conv-durable", in: kafka)
         // A new instance takes over the partitions: only what the changelog kept is known.
         let second = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: group), logger: kafka.logger)
-        let handedOff = try await running([second], logger: kafka.logger) {
+        let escalated = try await running([second], logger: kafka.logger) {
             try await kafka.publish(lines: script.after)
-            return await reader.wait(timeout: .seconds(changelog ? 60 : 10)) { events in events.contains { $0["type"]?.stringValue == EventType.handoffCreated } }
+            return await reader.wait(timeout: .seconds(changelog ? 60 : 10), until: { handedOff($0) })
         }
-        let handoff = reader.events(ofType: EventType.handoffCreated).first?["data"]
-        let evidence = handoff?["reasons"]?.arrayValue?.first { $0["code"]?.stringValue == "repeated_failures" }?["evidence"]?.arrayValue?.count ?? 0
+        let found = evidence(reader)
         await reader.close()
-        return (handedOff, evidence, second.healthSnapshot.restoring == false)
+        return (escalated, found, second.healthSnapshot.restoring == false, storedDuring, storedAfter)
     }
 
     @Test("with the changelog, a conversation's third unsuccessful reply after a restart hands over, as without a restart")
@@ -331,6 +348,49 @@ struct ChangelogTests {
     func forgetsWithout() async throws {
         let outcome = try await run(changelog: false)
         #expect(!outcome.handedOff)
+    }
+
+    @Test("a window's records change a conversation's stored state once, when the window ends (here: at shutdown)")
+    func oneWritePerWindow() async throws {
+        let outcome = try await run(changelog: true, interval: .seconds(120))
+        #expect(outcome.storedDuring == 0, "nothing is stored before the window ends")
+        #expect(outcome.storedAfter == 1, "six records of one conversation, one state")
+        #expect(outcome.handedOff)
+        #expect(outcome.evidence == 3)
+    }
+
+    @Test("a rebalance ends the window: the next owner gets the state of conversations in progress at once, not after the interval")
+    func revocationEndsWindow() async throws {
+        let kafka = try MockKafka(partitions: 2)
+        try kafka.cluster.createTopic(kafka.topics.changelog, partitions: 2)
+        var configuration = HandoffdConfiguration()
+        configuration.processing.changelog = true
+        configuration.processing.changelogInterval = .seconds(120)
+        let reader = try kafka.reader()
+        let script = lines("conv-moving")
+        let first = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: "g-window-rebalance"), logger: kafka.logger)
+        let second = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: "g-window-rebalance"), logger: kafka.logger)
+        let (storedAtRebalance, escalated) = try await running([first], logger: kafka.logger) {
+            try await kafka.publish(lines: script.before)
+            #expect(await reader.wait(until: { offered($0) }))
+            #expect(try await stored("conv-moving", in: kafka) == 0)
+            return try await running([second], logger: kafka.logger) {
+                // The second instance joining revokes the first one's partitions. Giving up on a revocation
+                // takes processing.shutdown_timeout (30 s): the state must be there well before that.
+                let joined = ContinuousClock.now
+                var count = 0
+                while count == 0 && ContinuousClock.now - joined < .seconds(20) {
+                    try await Task.sleep(for: .milliseconds(500))
+                    count = try await stored("conv-moving", in: kafka)
+                }
+                try await kafka.publish(lines: script.after)
+                return (count, await reader.wait(timeout: .seconds(60), until: { handedOff($0) }))
+            }
+        }
+        #expect(storedAtRebalance == 1)
+        #expect(escalated)
+        #expect(evidence(reader) == 3, "whichever instance owns it now knew the first two failures")
+        await reader.close()
     }
 }
 

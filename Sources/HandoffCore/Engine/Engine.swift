@@ -273,7 +273,9 @@ public struct Engine: Sendable {
             touched.removeAll(keepingCapacity: true)
             forgotten.removeAll(keepingCapacity: true)
         }
-        return (touched.compactMap { conversations[$0]?.state }, Array(forgotten.subtracting(touched)))
+        // A conversation forgotten and then started again has a state to store, not a tombstone; one
+        // changed and then forgotten (evicted, erased) has a tombstone.
+        return (touched.compactMap { conversations[$0]?.state }, forgotten.filter { conversations[$0] == nil })
     }
 
     /// Puts restored state in place (a partition assigned to this instance, read from the changelog).

@@ -90,7 +90,7 @@ extension HandoffdConfiguration {
         reader.int(limitNodes["dead_letter_max_bytes"], "limits.dead_letter_max_bytes", into: &deadLetterMaxBytes, range: 0...(16 << 20))
 
         let processingNodes = reader.mapping(top["processing"], "processing", allowed: ["buffer_limit", "max_in_flight", "idle_timeout", "shutdown_timeout",
-                                                                                     "repeat_contact_window", "repeat_contact_capacity", "changelog",
+                                                                                     "repeat_contact_window", "repeat_contact_capacity", "changelog", "changelog_interval",
                                                                                      "guarantee", "transactional_id"])
         reader.bool(processingNodes["changelog"], "processing.changelog", into: &processing.changelog)
         if let node = processingNodes["guarantee"] {
@@ -117,6 +117,11 @@ extension HandoffdConfiguration {
         reader.int(processingNodes["max_in_flight"], "processing.max_in_flight", into: &processing.maxInFlight, range: 1...10_000_000)
         reader.duration(processingNodes["idle_timeout"], "processing.idle_timeout", into: &processing.idleTimeout)
         reader.duration(processingNodes["shutdown_timeout"], "processing.shutdown_timeout", into: &processing.shutdownTimeout)
+        reader.duration(processingNodes["changelog_interval"], "processing.changelog_interval", into: &processing.changelogInterval)
+        if processing.changelogInterval > .seconds(300) {
+            reader.problem(processingNodes["changelog_interval"], "processing.changelog_interval",
+                           "must be at most 5m: no record is committed before its changelog write, so a crash would process that much again")
+        }
 
         let adminNodes = reader.mapping(top["admin"], "admin", allowed: ["enabled", "address", "port", "bearer_token_env"])
         reader.bool(adminNodes["enabled"], "admin.enabled", into: &admin.enabled)

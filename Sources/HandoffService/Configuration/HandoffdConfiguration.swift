@@ -130,6 +130,11 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         /// Write each changed conversation's state to `topics.changelog` and restore it on assignment,
         /// so a restart or rebalance forgets nothing. Default off until the topic exists (see docs/operations.md).
         public var changelog = false
+        /// How often, at most, changed conversations' state is written to the changelog (the latest state
+        /// of each, once): records are committed only after it, so this adds to the commit delay and to
+        /// what a crash processes again. Also written when half of `maxInFlight` records wait for it, before
+        /// partitions are revoked, and at shutdown; exactly once writes it with every transaction. Default 1 s.
+        public var changelogInterval: Duration = .seconds(1)
         /// At least once (the default: a crash may re-emit outputs, with the same ids) or exactly once
         /// (outputs, changelog and input offsets in one Kafka transaction; needs the changelog).
         public var guarantee = Guarantee.atLeastOnce

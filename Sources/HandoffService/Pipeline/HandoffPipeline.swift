@@ -42,6 +42,10 @@ public final class HandoffPipeline: Service, Sendable {
     struct Assignment {
         var partitions: Set<TopicPartition> = []
         var generation = 0
+        /// Partitions revoked since the processing loop last looked: what it must let go of.
+        var revoked: Set<TopicPartition> = []
+        /// A revocation waits for the changelog window to end (its records finished, their state stored).
+        var windowEndRequested = false
     }
 
     /// What the pipeline has done so far (for logs, the demo and tests).
@@ -138,6 +142,8 @@ public final class HandoffPipeline: Service, Sendable {
                     // The round in progress commits these partitions' offsets with its outputs, or is aborted.
                     if !self.closing.withLock({ $0 }) { transactions.waitForOpenRound(until: deadline) }
                 } else {
+                    // The records of the open changelog window finish when it ends: the loop ends it at its next round.
+                    if !self.closing.withLock({ $0 }) { self.assignment.withLock { $0.windowEndRequested = true } }
                     while tracker.hasPending(in: revoked) && ContinuousClock.now < deadline && !self.closing.withLock({ $0 }) { usleep(5000) }
                     if tracker.hasPending(in: revoked) { logger.warning("revoking partitions with outputs still in flight; they will be re-processed by the next owner") }
                     if let error = consumerBox.consumer?.commitNow() { logger.warning("commit on revoke failed", metadata: ["error": "\(error)"]) }
@@ -145,6 +151,7 @@ public final class HandoffPipeline: Service, Sendable {
                 tracker.drop(revoked)
                 let count = self.assignment.withLock { state in
                     state.partitions.subtract(revoked)
+                    state.revoked.formUnion(revoked)
                     return state.partitions.count
                 }
                 self.health.withLock { $0.partitionsAssigned = count }
@@ -222,6 +229,11 @@ public final class HandoffPipeline: Service, Sendable {
             return advisor
         }
         var scoreboard = WaitScoreboard(recordLimit: 0)
+        // At least once, the changelog is written once per window of rounds (the latest state of each
+        // conversation); exactly once, every round is a transaction and ends its window.
+        var window = ChangelogWindow(now: monotonic.now)
+        let windowInterval: Duration = configuration.processing.changelog && transactions == nil ? configuration.processing.changelogInterval : .zero
+        let windowRecordLimit = max(1, configuration.processing.maxInFlight / 2)
         var lastRefresh = clock()
         var lastStats = clock()
 
@@ -323,6 +335,25 @@ public final class HandoffPipeline: Service, Sendable {
             }
         }
 
+        /// Ends the changelog window: the state of every conversation changed since the last end is
+        /// written, tracked under the record that last changed it, and then those records are finished.
+        func endWindow() async throws {
+            var kept: Set<String> = []
+            if configuration.processing.changelog {
+                var changes = engine.takeChanges()
+                if !window.carried.isEmpty {
+                    let changed = Set(changes.changed.map(\.conversationID))
+                    changes.changed += window.carried.subtracting(changed).compactMap { engine.conversations[$0]?.state }
+                }
+                // A conversation whose handoff is held for its summary is stored when the handoff goes out.
+                kept = Set(changes.changed.lazy.map(\.conversationID).filter { desk.isHeld($0) })
+                if !kept.isEmpty { changes.changed.removeAll { kept.contains($0.conversationID) } }
+                try await writeChangelog(changes, lastRecordOf: window.lastRecordOf, anchor: window.anchor, ownerOf: &ownerOf, producer: producer,
+                                         tracker: tracker, configuration: configuration)
+            }
+            for (partition, offset) in window.end(keeping: kept, now: monotonic.now) { tracker.finish(partition, offset) }
+        }
+
         /// One round of the loop: what finished meanwhile, the batch, the changelog, the waits.
         func round(_ batch: [KafkaMessage]) async throws {
             let lastPoll = consumer.lastPoll
@@ -335,7 +366,12 @@ public final class HandoffPipeline: Service, Sendable {
                 logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
             }
             try await collectSummaries()
-            let (owned, generation) = assignment.withLock { ($0.partitions, $0.generation) }
+            let (owned, generation, revoked) = assignment.withLock { state in
+                defer { state.revoked.removeAll() }
+                return (state.partitions, state.generation, state.revoked)
+            }
+            // Records of revoked partitions are another instance's now: never finished or stored by this one.
+            window.drop(revoked)
             if generation != seenGeneration {
                 // A held handoff of a partition gone elsewhere is published by its next owner, which reads the record again.
                 desk.dropHeld { !owned.contains($0) }
@@ -359,10 +395,8 @@ public final class HandoffPipeline: Service, Sendable {
             // Callbacks whose slot has come: handed to the dialer (best effort, like estimate updates;
             // a crash before the changelog has it fires it again from the next owner, with the same id).
             for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }
-            // Records are finished only after the batch's changelog writes are queued under them, so an
+            // Records are finished only after their window's changelog writes are queued under them, so an
             // offset is committed only once the state it produced is stored.
-            var held: [(TopicPartition, Int64)] = []
-            var lastRecordOf: [String: (TopicPartition, Int64)] = [:]
             let decoded = await Self.decode(batch, with: engine.decoder)
             for (message, outcome) in zip(batch, decoded) {
                 let partition = message.topicPartition
@@ -459,9 +493,8 @@ public final class HandoffPipeline: Service, Sendable {
                     statistics.deadLetters += result.outputs.filter { $0.channel == .deadLetter }.count
                     if result.unknownType != nil { statistics.unknownTypes += 1 }
                 }
-                if !waitsForSummary { held.append((partition, message.offset)) }
+                if !waitsForSummary { window.add((partition, message.offset), changed: result.conversationID) }
                 if let conversation = result.conversationID {
-                    lastRecordOf[conversation] = (partition, message.offset)
                     // Close to escalating: have the summary written before the handoff needs it.
                     if let summaries, configuration.llm.summarizeAhead, !result.isRedelivery, case .botMessage? = result.event?.payload,
                        let state = engine.conversations[conversation]?.state, !(state.handoff?.status.isOpen ?? false),
@@ -470,8 +503,8 @@ public final class HandoffPipeline: Service, Sendable {
                     }
                 }
             }
-            // Quality alerts ride on the batch's last record: they are published at least once, like its outputs.
-            if let last = held.last {
+            // Quality alerts ride on the window's last record: they are published at least once, like its outputs.
+            if let last = window.anchor {
                 for transition in quality.evaluate(at: clock()) {
                     let alert = transition.event(instance: configuration.instance)
                     let delivery = OffsetTracker.Delivery(partition: last.0, offset: last.1, topic: topics.alerts,
@@ -482,13 +515,13 @@ public final class HandoffPipeline: Service, Sendable {
                                    metadata: ["gate": "\(transition.gate)", "value": "\(transition.value)", "limit": "\(transition.limit)"])
                 }
             }
-            if configuration.processing.changelog {
-                var changes = engine.takeChanges()
-                changes.changed.removeAll { desk.isHeld($0.conversationID) }
-                try await writeChangelog(changes, lastRecordOf: lastRecordOf, anchor: held.last, ownerOf: &ownerOf, producer: producer, tracker: tracker,
-                                         configuration: configuration)
+            let endRequested = assignment.withLock { state in
+                defer { state.windowEndRequested = false }
+                return state.windowEndRequested
             }
-            for (partition, offset) in held { tracker.finish(partition, offset) }
+            if endRequested || window.isDue(now: monotonic.now, interval: windowInterval, recordLimit: windowRecordLimit) {
+                try await endWindow()
+            }
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             metrics.consumer(buffered: consumer.bufferedCount, paused: consumer.isPaused, partitions: healthSnapshot.partitionsAssigned, inFlight: tracker.outstanding)
             if monotonic.now - lastLagReport > .seconds(1) {
@@ -533,6 +566,7 @@ public final class HandoffPipeline: Service, Sendable {
                 try await transactions.abort()
                 try await consumer.rewindToCommitted(timeout: configuration.processing.shutdownTimeout)
                 tracker.reset()
+                window.reset(now: monotonic.now)
                 engine.forget { _ in true }
                 _ = engine.takeChanges()
                 ownerOf.removeAll()
@@ -540,8 +574,9 @@ public final class HandoffPipeline: Service, Sendable {
                 seenGeneration = -1
             }
         }
-        // Handoffs still waiting for a summary go out as they are.
+        // Handoffs still waiting for a summary go out as they are; then the last window's state is stored.
         for held in desk.releaseAll() { try await release(held, summary: nil, how: "deadline") }
+        try await endWindow()
         summaries?.finish()
         // Deliveries that failed during the last batch still need their retry before shutdown.
         let deadline = ContinuousClock.now + configuration.processing.shutdownTimeout
@@ -582,8 +617,8 @@ public final class HandoffPipeline: Service, Sendable {
 
     /// Stores the state of every conversation the batch changed (tracked under the record that last
     /// changed it) and tombstones those forgotten, each on the changelog partition of its input partition.
-    private func writeChangelog(_ changes: (changed: [ConversationState], forgotten: [String]), lastRecordOf: [String: (TopicPartition, Int64)],
-                                anchor: (TopicPartition, Int64)?,
+    private func writeChangelog(_ changes: (changed: [ConversationState], forgotten: [String]), lastRecordOf: [String: ChangelogWindow.Record],
+                                anchor: ChangelogWindow.Record?,
                                 ownerOf: inout [String: TopicPartition], producer: KafkaProducer, tracker: OffsetTracker,
                                 configuration: HandoffdConfiguration) async throws {
         let topic = configuration.topics.changelog

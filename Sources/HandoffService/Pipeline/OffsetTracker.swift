@@ -26,7 +26,35 @@ final class OffsetTracker: Sendable {
         var order: [Int64] = []
         var head = 0
         var pending: [Int64: Int] = [:]
-        var stored: Int64?
+
+        /// Holds `offset` once more; true when it was not held before.
+        mutating func hold(_ offset: Int64) -> Bool {
+            let new = pending[offset] == nil
+            if new { order.append(offset) }
+            pending[offset, default: 0] += 1
+            return new
+        }
+
+        /// Releases `offset` once. Returns whether it is done now, and the offset to store when the
+        /// records before it are done too.
+        mutating func release(_ offset: Int64) -> (done: Bool, store: Int64?) {
+            guard let remaining = pending[offset] else { return (false, nil) }
+            if remaining > 1 {
+                pending[offset] = remaining - 1
+                return (false, nil)
+            }
+            pending.removeValue(forKey: offset)
+            var next: Int64?
+            while head < order.count, pending[order[head]] == nil {
+                next = order[head] + 1
+                head += 1
+            }
+            if head > 1024 {
+                order.removeFirst(head)
+                head = 0
+            }
+            return (true, next)
+        }
     }
 
     private struct State: ~Copyable {
@@ -48,13 +76,8 @@ final class OffsetTracker: Sendable {
     /// A record was taken for processing: hold its offset until ``finish(_:_:)``.
     func begin(_ partition: TopicPartition, _ offset: Int64) {
         state.withLock { state in
-            var entry = state.partitions[partition, default: PartitionState()]
-            if entry.pending[offset] == nil {
-                entry.order.append(offset)
-                state.outstanding += 1
-            }
-            entry.pending[offset, default: 0] += 1
-            state.partitions[partition] = entry
+            // Mutated in place: a copy of the partition's state would copy its whole pending table.
+            if state.partitions[partition, default: PartitionState()].hold(offset) { state.outstanding += 1 }
         }
     }
 
@@ -154,29 +177,9 @@ final class OffsetTracker: Sendable {
     private func complete(_ partition: TopicPartition, _ offset: Int64) {
         // The store runs under the lock so two threads completing offsets cannot store them out of order.
         state.withLock { state in
-            guard var entry = state.partitions[partition], let remaining = entry.pending[offset] else { return }
-            if remaining > 1 {
-                entry.pending[offset] = remaining - 1
-                state.partitions[partition] = entry
-                return
-            }
-            entry.pending.removeValue(forKey: offset)
-            state.outstanding -= 1
-            var next: Int64?
-            while entry.head < entry.order.count, entry.pending[entry.order[entry.head]] == nil {
-                next = entry.order[entry.head] + 1
-                entry.head += 1
-            }
-            if entry.head > 1024 {
-                entry.order.removeFirst(entry.head)
-                entry.head = 0
-            }
-            state.partitions[partition] = entry
-            if let next {
-                entry.stored = next
-                state.partitions[partition] = entry
-                store(partition, next)
-            }
+            guard let (done, next) = state.partitions[partition]?.release(offset) else { return }
+            if done { state.outstanding -= 1 }
+            if let next { store(partition, next) }
         }
     }
 }
