@@ -36,9 +36,10 @@ public struct ConversationMachine: Sendable {
     ///   - now: the processing time (the event's time in replay).
     ///   - advisor: the queues as the global logs show them (waits, hours, callback slots); nil: no
     ///     estimates and no callbacks.
+    ///   - analysis: the message's text analysed ahead (``MessageAnalysis``); worked out here when nil.
     /// - Returns: the outputs to publish, in order.
     public mutating func handle(_ event: ConversationEvent, policy: EscalationPolicy, now: Timestamp,
-                                advisor: QueueAdvisor? = nil) -> [ConversationAction] {
+                                advisor: QueueAdvisor? = nil, analysis: MessageAnalysis? = nil) -> [ConversationAction] {
         precondition(event.conversationID == state.conversationID, "event routed to the wrong conversation")
         if state.recentEventIDs.contains(event.id) {
             return [.redelivered]
@@ -56,9 +57,10 @@ public struct ConversationMachine: Sendable {
             state.customerTier = started.customerTier
             state.startedAt = event.time
         case .customerMessage(let messageID, let text):
-            customerMessage(messageID: messageID, text: text, context: &context)
+            customerMessage(messageID: messageID, text: text, analysis: analysis?.customer ?? MessageAnalysis.Customer(messageID: messageID, text: text),
+                            context: &context)
         case .botMessage(let message):
-            botMessage(message, context: &context)
+            botMessage(message, analysis: analysis?.bot ?? MessageAnalysis.Bot(text: message.text), context: &context)
         case .feedback(let messageID, let helpful):
             feedback(messageID: messageID, helpful: helpful, context: &context)
         case .handoffRequested(let messageID):
@@ -122,17 +124,16 @@ public struct ConversationMachine: Sendable {
 
     // MARK: - Messages
 
-    private mutating func customerMessage(messageID: String, text: String, context: inout Context) {
+    private mutating func customerMessage(messageID: String, text: String, analysis: MessageAnalysis.Customer, context: inout Context) {
         let policy = context.policy
-        let normalized = NormalizedText(text)
-        let cues = Self.customerCues.read(normalized)
-        let stems = Similarity.stems(normalized)
-        let scores = Self.topics.score(normalized)
+        let cues = analysis.cues
+        let stems = analysis.stems
+        let scores = analysis.scores
         appendTranscript(TranscriptEntry(messageID: messageID, role: .customer, text: text, time: context.event.time), policy: policy)
         state.topics.add(scores)
         context.customerScores = scores
-        if state.goal == nil && normalized.tokens.count >= 3 { state.goal = ExtractiveSummarizer.quote(text) }
-        for fact in Self.keyFacts.extract(from: text, messageID: messageID)
+        if state.goal == nil && analysis.wordCount >= 3 { state.goal = ExtractiveSummarizer.quote(text) }
+        for fact in analysis.facts
         where state.keyFacts.count < Self.keyFactLimit && !state.keyFacts.contains(where: { $0.value == fact.value }) {
             state.keyFacts.append(fact)
         }
@@ -200,11 +201,10 @@ public struct ConversationMachine: Sendable {
         evaluateReplyCounts(&context)
     }
 
-    private mutating func botMessage(_ message: ConversationEvent.BotMessage, context: inout Context) {
+    private mutating func botMessage(_ message: ConversationEvent.BotMessage, analysis: MessageAnalysis.Bot, context: inout Context) {
         let policy = context.policy
-        let normalized = NormalizedText(message.text)
-        let cues = Self.botCues.read(normalized)
-        let stems = Similarity.stems(normalized)
+        let cues = analysis.cues
+        let stems = analysis.stems
         appendTranscript(TranscriptEntry(messageID: message.messageID, role: .bot, text: message.text, time: context.event.time), policy: policy)
 
         // A reply the customer did not judge before the bot spoke again stays unknown (or fails in strict mode).

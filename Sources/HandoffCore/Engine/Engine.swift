@@ -57,8 +57,9 @@ public struct Engine: Sendable {
 
     /// Applies one record decoded by ``decoder`` (decoding is pure: records may be decoded ahead, on other
     /// threads, and applied in order); `value` and `key` are the record's own (a dead letter keeps them).
-    public mutating func process(decoded outcome: EventDecoder.Outcome, value: [UInt8], key: [UInt8]?, origin: RecordOrigin, now: Timestamp?,
-                                 advisor: QueueAdvisor? = nil) -> Result {
+    /// - Parameter analysis: the message's text analysed ahead, like the decoding (``MessageAnalysis``).
+    public mutating func process(decoded outcome: EventDecoder.Outcome, analysis: MessageAnalysis? = nil, value: [UInt8], key: [UInt8]?,
+                                 origin: RecordOrigin, now: Timestamp?, advisor: QueueAdvisor? = nil) -> Result {
         var result = Result()
         counters.records += 1
         switch outcome {
@@ -102,7 +103,7 @@ public struct Engine: Sendable {
                 return result
             }
             touched.insert(event.conversationID)
-            let actions = machine.handle(event, policy: policy, now: time, advisor: advisor.map(withOwnBookings))
+            let actions = machine.handle(event, policy: policy, now: time, advisor: advisor.map(withOwnBookings), analysis: analysis)
             machine.noteApplied(offset: origin.offset)
             for action in actions {
                 switch action {

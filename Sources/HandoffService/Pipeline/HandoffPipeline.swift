@@ -398,7 +398,7 @@ public final class HandoffPipeline: Service, Sendable {
             // Records are finished only after their window's changelog writes are queued under them, so an
             // offset is committed only once the state it produced is stored.
             let decoded = await Self.decode(batch, with: engine.decoder)
-            for (message, outcome) in zip(batch, decoded) {
+            for (message, (outcome, analysis)) in zip(batch, decoded) {
                 let partition = message.topicPartition
                 if consumer.isRevoked(partition) { continue }
                 tracker.begin(partition, message.offset)
@@ -406,7 +406,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
-                let result = engine.process(decoded: outcome, value: message.value, key: message.key, origin: origin, now: now, advisor: advisor)
+                let result = engine.process(decoded: outcome, analysis: analysis, value: message.value, key: message.key, origin: origin, now: now, advisor: advisor)
                 quality.observe(result, at: now)
                 if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
                    repeats.started(customer: started.customerID, conversation: event.conversationID, at: now) {
@@ -652,10 +652,14 @@ public final class HandoffPipeline: Service, Sendable {
         }
     }
 
-    /// The batch's records decoded. Decoding is pure and a sizeable share of the work: a large batch is
-    /// decoded in slices on every core, then applied in order.
-    static func decode(_ batch: [KafkaMessage], with decoder: EventDecoder) async -> [EventDecoder.Outcome] {
-        await inSlices(batch) { message in decoder.decode(value: message.value, headers: message.headers, keyBytes: message.key) }
+    /// The batch's records decoded, their messages' text analysed. Both are pure and most of the work: a
+    /// large batch is done in slices on every core, then applied in order.
+    static func decode(_ batch: [KafkaMessage], with decoder: EventDecoder) async -> [(EventDecoder.Outcome, MessageAnalysis?)] {
+        await inSlices(batch) { message in
+            let outcome = decoder.decode(value: message.value, headers: message.headers, keyBytes: message.key)
+            guard case .conversation(let event) = outcome else { return (outcome, nil) }
+            return (outcome, MessageAnalysis(event))
+        }
     }
 
     /// `transform` applied to every element, in order; slices of a large array run on every core.

@@ -1,0 +1,53 @@
+import Foundation
+import Testing
+@testable import HandoffCore
+
+@Suite("Message analysis worked out ahead")
+struct MessageAnalysisTests {
+    @Test("an engine given each message's analysis ahead decides, publishes and stores exactly what it works out itself")
+    func aheadIsTheSame() throws {
+        let examples = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("protocols/examples")
+        var itself = Engine(policy: EscalationPolicy())
+        var ahead = Engine(policy: EscalationPolicy())
+        var analysed = 0
+        var outputs = 0
+        var offset: Int64 = 0
+        for file in try FileManager.default.contentsOfDirectory(atPath: examples.path).sorted() where file.hasSuffix(".jsonl") {
+            let content = try String(contentsOf: examples.appendingPathComponent(file), encoding: .utf8)
+            for line in content.split(separator: "\n") {
+                offset += 1
+                let value = Array(line.utf8)
+                let origin = RecordOrigin(topic: "support.conversations", partition: 0, offset: offset)
+                let outcome = ahead.decoder.decode(value: value, headers: [], keyBytes: nil)
+                var analysis: MessageAnalysis?
+                if case .conversation(let event) = outcome { analysis = MessageAnalysis(event) }
+                if analysis != nil { analysed += 1 }
+                let expected = itself.process(value: value, key: nil, origin: origin, now: nil)
+                let got = ahead.process(decoded: outcome, analysis: analysis, value: value, key: nil, origin: origin, now: nil)
+                #expect(got.outputs.map { JSONWriter.string($0.envelope(source: "test")) } == expected.outputs.map { JSONWriter.string($0.envelope(source: "test")) },
+                        "\(file): \(line.prefix(80))")
+                #expect(got.ignored == expected.ignored)
+                outputs += expected.outputs.count
+            }
+        }
+        #expect(analysed >= 50, "the examples' messages were analysed ahead")
+        #expect(outputs >= 30, "and they made the machine speak")
+        #expect(itself.conversations.count == ahead.conversations.count)
+        for (id, machine) in itself.conversations {
+            #expect(ahead.conversations[id].map { JSONWriter.string($0.state.storageJSON) } == JSONWriter.string(machine.state.storageJSON), "\(id)")
+        }
+    }
+
+    @Test("only messages have text to analyse")
+    func onlyMessages() {
+        let time = Timestamp(rfc3339: "2026-11-26T09:00:00Z")!
+        func event(_ payload: ConversationEvent.Payload) -> ConversationEvent {
+            ConversationEvent(id: "e", source: "s", time: time, conversationID: "c", payload: payload)
+        }
+        #expect(MessageAnalysis(event(.customerMessage(messageID: "m1", text: "I want a refund for order 12345")))?.customer?.scores.byCategory[.refund] != nil)
+        #expect(MessageAnalysis(event(.botMessage(.init(messageID: "m2", text: "I cannot help with that.", sources: [], confidence: nil))))?.bot?.cues.cannotHelp == true)
+        #expect(MessageAnalysis(event(.handoffRequested(messageID: nil))) == nil)
+    }
+}
