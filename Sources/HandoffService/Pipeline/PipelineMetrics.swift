@@ -14,12 +14,25 @@ public final class PipelineMetrics: Sendable {
     private let recorders = Mutex<[String: Recorder]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     private let processingTimer: Timer
+    /// The instruments every record touches, made up front: building a lookup key per record cost more
+    /// than the rest of the record's metrics.
+    private let recordsByOutcome: [String: Counter]
+    private let eventsByType = Mutex<[String: (processed: Counter, ignored: Counter)]>([:])
+    private let outputsByType = Mutex<[String: Counter]>([:])
+    private let botReplies: (grounded: Counter, ungrounded: Counter)
+    private let conversationsStarted: Counter
 
     /// - Parameter factory: where the instruments live (the Prometheus registry in production, a
     ///   fresh one per test).
     public init(factory: any MetricsFactory = MetricsSystem.factory) {
         self.factory = factory
         processingTimer = Timer(label: "handoffd_processing_duration_seconds", dimensions: [], preferredDisplayUnit: .seconds, factory: factory)
+        recordsByOutcome = Dictionary(uniqueKeysWithValues: ["processed", "ignored", "redelivered", "unknown_type", "agent_status", "dead_letter"].map { outcome in
+            (outcome, Counter(label: "handoffd_records_total", dimensions: [("outcome", outcome)], factory: factory))
+        })
+        botReplies = (Counter(label: "handoffd_bot_replies_total", dimensions: [("grounded", "true")], factory: factory),
+                      Counter(label: "handoffd_bot_replies_total", dimensions: [("grounded", "false")], factory: factory))
+        conversationsStarted = Counter(label: "handoffd_conversations_started_total", dimensions: [], factory: factory)
     }
 
     private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
@@ -56,21 +69,29 @@ public final class PipelineMetrics: Sendable {
     public func record(_ result: Engine.Result, conversation: ConversationState?, processingNanoseconds: Int64) {
         processingTimer.recordNanoseconds(processingNanoseconds)
         if result.unknownType != nil {
-            counter("handoffd_records_total", [("outcome", "unknown_type")]).increment()
+            recordsByOutcome["unknown_type"]?.increment()
         } else if result.agentStatus != nil {
-            counter("handoffd_records_total", [("outcome", "agent_status")]).increment()
+            recordsByOutcome["agent_status"]?.increment()
         } else if result.isRedelivery {
-            counter("handoffd_records_total", [("outcome", "redelivered")]).increment()
+            recordsByOutcome["redelivered"]?.increment()
         } else if let event = result.event {
-            let outcome = result.ignored.isEmpty ? "processed" : "ignored"
-            counter("handoffd_records_total", [("outcome", outcome)]).increment()
-            counter("handoffd_events_total", [("type", event.payload.typeName), ("outcome", outcome)]).increment()
+            let processed = result.ignored.isEmpty
+            recordsByOutcome[processed ? "processed" : "ignored"]?.increment()
+            let type = event.payload.typeName
+            let byOutcome = eventsByType.withLock { cache in
+                if let counters = cache[type] { return counters }
+                let counters = (counter("handoffd_events_total", [("type", type), ("outcome", "processed")]),
+                                counter("handoffd_events_total", [("type", type), ("outcome", "ignored")]))
+                cache[type] = counters
+                return counters
+            }
+            (processed ? byOutcome.processed : byOutcome.ignored).increment()
             recordEvent(event, conversation: conversation)
         }
         for output in result.outputs {
             switch output.type {
             case EventType.deadLetter:
-                counter("handoffd_records_total", [("outcome", "dead_letter")]).increment()
+                recordsByOutcome["dead_letter"]?.increment()
                 counter("handoffd_dead_letters_total", [("reason", output.data["reason_code"]?.stringValue ?? "unknown")]).increment()
             case EventType.handoffCreated:
                 recordHandoff(output.data, conversation: conversation)
@@ -87,14 +108,14 @@ public final class PipelineMetrics: Sendable {
     private func recordEvent(_ event: ConversationEvent, conversation: ConversationState?) {
         switch event.payload {
         case .started:
-            counter("handoffd_conversations_started_total").increment()
+            conversationsStarted.increment()
         case .ended(let resolved, let csat):
             let handledBy = conversation?.handoff == nil && conversation?.calledBack != true ? "bot" : "human"
             counter("handoffd_conversations_ended_total", [("resolved", String(resolved)), ("handled_by", handledBy)]).increment()
             if resolved && handledBy == "bot" { counter("handoffd_conversations_deflected_total").increment() }
             if let csat { recorder("handoffd_csat", [("handled_by", handledBy)]).record(csat) }
         case .botMessage(let message):
-            counter("handoffd_bot_replies_total", [("grounded", String(!message.sources.isEmpty))]).increment()
+            (message.sources.isEmpty ? botReplies.ungrounded : botReplies.grounded).increment()
             if let confidence = message.confidence { recorder("handoffd_bot_confidence").record(confidence) }
             if let faithfulness = message.faithfulness { recorder("handoffd_bot_faithfulness").record(faithfulness) }
         case .offerAnswered(_, let answer):
@@ -123,7 +144,12 @@ public final class PipelineMetrics: Sendable {
     // MARK: - Delivery and consumer
 
     func outputPublished(type: String) {
-        counter("handoffd_outputs_total", [("type", type)]).increment()
+        outputsByType.withLock { cache in
+            if let counter = cache[type] { return counter }
+            let made = counter("handoffd_outputs_total", [("type", type)])
+            cache[type] = made
+            return made
+        }.increment()
     }
 
     func redelivery() {
