@@ -396,19 +396,24 @@ def metrics(port: int) -> dict[str, float]:
     return figures
 
 
+# `--set section.key=value` (repeatable): handoffd settings for an experiment, beside the bench's own.
+SETTINGS: dict[str, dict[str, str]] = {}
+
+
 def start_handoffd(bootstrap: str, run: Path, env: dict, tag: str, wrap: list[str] = []) -> tuple[Process, int, str]:
     group, port = f"bench-handoffd-{tag}", free_port()
     config = run / "handoffd.yaml"
+    extra = lambda section: "".join(f"  {key}: {value}\n" for key, value in SETTINGS.get(section, {}).items())
     config.write_text(f"""\
 # bench/compare.py: defaults everywhere except what the bench needs.
 source: urn:handoffd:bench
 kafka:
   group.id: {group}
   session.timeout.ms: {SESSION_TIMEOUT_MS}   # as every client of this bench (Tansu joins slowly with the default)
-processing:
+{extra("kafka")}processing:
   changelog: true                # state written to {CHANGELOG} before offsets are committed
   idle_timeout: 30d              # the workload's day is 2026-11-26: never forget its conversations mid-run
-admin:
+{extra("processing")}admin:
   port: {port}
 """)
     process = Process("handoffd", wrap + [str(ROOT / ".build/release/handoffd"), "serve", "--brokers", bootstrap, "--config", str(config)],
@@ -576,9 +581,20 @@ def main() -> None:
     parser.add_argument("--latency-seconds", type=float, default=45)
     parser.add_argument("--timeout", type=float, default=900, help="longest a contender may take for the whole workload")
     parser.add_argument("--skip-peer-latency", action="store_true")
+    parser.add_argument("--latency-rate", type=float, metavar="RATE", help="pace the latency run at RATE events/s instead of half of handoffd's rate")
+    parser.add_argument("--latency-only", type=float, metavar="RATE",
+                        help="only start handoffd (no backlog) and measure its latency paced at RATE events/s")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="a handoffd setting for an experiment (kafka.* or processing.*), e.g. processing.changelog_interval=0ms")
     parser.add_argument("--profile-handoffd", action="store_true",
                         help="only load and run handoffd under `perf record -g` (its figures are then perturbed), and print its top costs")
     args = parser.parse_args()
+    for setting in args.set:
+        name, _, value = setting.partition("=")
+        section, _, key = name.partition(".")
+        if section not in ("kafka", "processing") or not key or not value:
+            sys.exit(f"--set {setting}: expected kafka.KEY=VALUE or processing.KEY=VALUE")
+        SETTINGS.setdefault(section, {})[key] = value
     global TANSU_PID
     for path in [".build/release/handoffd", ".build/release/handoff-bench", ".tools/bin/tansu", ".tools/rdkafka216/librdkafka.so.1"]:
         if not (ROOT / path).exists():
@@ -611,6 +627,15 @@ def main() -> None:
     handoffd = None
     try:
         create_topics(bootstrap, args.partitions)
+        if args.latency_only:
+            handoffd, port, _ = start_handoffd(bootstrap, run, env, tag)
+            deadline = time.monotonic() + 60
+            while not handoffd.first(r"state restored") and time.monotonic() < deadline:
+                time.sleep(0.1)
+            say(f"latency only: handoffd {SETTINGS}, paced at {args.latency_only:.0f} events/s for {args.latency_seconds:.0f} s")
+            results["latency_handoffd"] = paced(bootstrap, args.latency_only, args.latency_seconds, 2424, "lat", "support.handoffs")
+            say(f"latency handoffd: {results['latency_handoffd']}")
+            return
         ends = load(bootstrap, records)
         total = sum(ends.values())
         del records
@@ -629,8 +654,8 @@ def main() -> None:
         say(f"handoffd read back: {results['handoffd']}")
         rate = results["handoffd"].get("steady_rate")
         if handoffd and rate:
-            half = rate / 2
-            say(f"latency: handoffd, paced at {half:.0f} events/s (half of {rate:.0f}) for {args.latency_seconds:.0f} s")
+            half = args.latency_rate or rate / 2
+            say(f"latency: handoffd, paced at {half:.0f} events/s (handoffd's rate: {rate:.0f}) for {args.latency_seconds:.0f} s")
             results["latency_handoffd"] = paced(bootstrap, half, args.latency_seconds, 2424, "lat", "support.handoffs")
             say(f"latency handoffd: {results['latency_handoffd']}")
             handoffd.stop()
