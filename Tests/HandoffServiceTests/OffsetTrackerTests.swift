@@ -84,4 +84,38 @@ struct OffsetTrackerTests {
         tracker.delivered(token: fresh, error: nil)
         #expect(stored.all == [8])
     }
+
+    @Test("a record begun before its partition was dropped cannot finish the same offset begun after it")
+    func staleFinish() {
+        let (tracker, stored) = make()
+        let before = tracker.begin(partition, 3)
+        tracker.drop([partition])
+        // Assigned again: record 3 is read again and its output is still in flight.
+        let after = tracker.begin(partition, 3)
+        #expect(before != after)
+        let output = tracker.add(delivery(3))
+        tracker.finish(partition, 3, epoch: before)
+        tracker.finish(partition, 3, epoch: after)
+        #expect(stored.all.isEmpty, "the stale finish did not release the record; its output is still in flight")
+        #expect(tracker.outstanding == 1)
+        tracker.delivered(token: output, error: nil)
+        #expect(stored.all == [4])
+        #expect(tracker.outstanding == 0)
+    }
+
+    @Test("an output registered under a record no longer held neither holds nor releases anything")
+    func addAfterFinish() {
+        let (tracker, stored) = make()
+        tracker.begin(partition, 1)
+        tracker.finish(partition, 1)
+        #expect(stored.all == [2])
+        let late = tracker.add(delivery(1))
+        #expect(tracker.outstanding == 0)
+        tracker.begin(partition, 2)
+        tracker.delivered(token: late, error: nil)
+        #expect(tracker.outstanding == 1, "record 2 is still held")
+        tracker.finish(partition, 2)
+        #expect(stored.all == [2, 3])
+        #expect(tracker.outstanding == 0)
+    }
 }

@@ -11,8 +11,9 @@ import Kafka
 struct ChangelogWindow {
     typealias Record = (partition: TopicPartition, offset: Int64)
 
-    /// Records to finish when the window ends, with the conversation each changed (if any).
-    private(set) var records: [(record: Record, conversation: String?)] = []
+    /// Records to finish when the window ends, with the tracker's epoch of their partition when they
+    /// were begun, and the conversation each changed (if any).
+    private(set) var records: [(record: Record, epoch: UInt64, conversation: String?)] = []
     /// The record that last changed each conversation: its state write is tracked under it.
     private(set) var lastRecordOf: [String: Record] = [:]
     /// Conversations left out of an earlier write: their state is written at the next end.
@@ -27,8 +28,8 @@ struct ChangelogWindow {
     /// and that conversation's state is written under it unless a later record changes it too.
     /// - Important: only for records the window finishes: a record finished elsewhere (a held handoff's)
     ///   may be finished before the window ends, and nothing may be tracked under it afterwards.
-    mutating func add(_ record: Record, changed conversation: String?) {
-        records.append((record, conversation))
+    mutating func add(_ record: Record, epoch: UInt64, changed conversation: String?) {
+        records.append((record, epoch, conversation))
         if let conversation { lastRecordOf[conversation] = record }
     }
 
@@ -42,30 +43,18 @@ struct ChangelogWindow {
 
     /// Ends the window: the records to finish now. Records of the `kept` conversations stay for the next
     /// window, and so do those conversations: their state is written when it ends.
-    mutating func end(keeping kept: Set<String>, now: ContinuousClock.Instant) -> [Record] {
+    mutating func end(keeping kept: Set<String>, now: ContinuousClock.Instant) -> [(record: Record, epoch: UInt64)] {
         endedAt = now
-        var finished: [Record] = []
-        var staying: [(record: Record, conversation: String?)] = []
+        var finished: [(record: Record, epoch: UInt64)] = []
+        var staying: [(record: Record, epoch: UInt64, conversation: String?)] = []
         for entry in records {
-            if let conversation = entry.conversation, kept.contains(conversation) { staying.append(entry) } else { finished.append(entry.record) }
+            if let conversation = entry.conversation, kept.contains(conversation) { staying.append(entry) } else { finished.append((entry.record, entry.epoch)) }
         }
         records = staying
         lastRecordOf.removeAll(keepingCapacity: true)
         for entry in staying { if let conversation = entry.conversation { lastRecordOf[conversation] = entry.record } }
         carried = Set(lastRecordOf.keys)
         return finished
-    }
-
-    /// Forgets what belongs to partitions taken away: their records are another instance's now, and
-    /// their conversations' state must not be written by this one.
-    mutating func drop(_ partitions: Set<TopicPartition>) {
-        guard !partitions.isEmpty else { return }
-        records.removeAll { partitions.contains($0.record.partition) }
-        let gone = lastRecordOf.filter { partitions.contains($0.value.partition) }.keys
-        for conversation in gone {
-            lastRecordOf[conversation] = nil
-            carried.remove(conversation)
-        }
     }
 
     /// Forgets everything (an aborted transaction: the records are consumed again).

@@ -42,8 +42,6 @@ public final class HandoffPipeline: Service, Sendable {
     struct Assignment {
         var partitions: Set<TopicPartition> = []
         var generation = 0
-        /// Partitions revoked since the processing loop last looked: what it must let go of.
-        var revoked: Set<TopicPartition> = []
         /// A revocation waits for the changelog window to end (its records finished, their state stored).
         var windowEndRequested = false
     }
@@ -151,7 +149,6 @@ public final class HandoffPipeline: Service, Sendable {
                 tracker.drop(revoked)
                 let count = self.assignment.withLock { state in
                     state.partitions.subtract(revoked)
-                    state.revoked.formUnion(revoked)
                     return state.partitions.count
                 }
                 self.health.withLock { $0.partitionsAssigned = count }
@@ -351,7 +348,7 @@ public final class HandoffPipeline: Service, Sendable {
                 try await writeChangelog(changes, lastRecordOf: window.lastRecordOf, anchor: window.anchor, ownerOf: &ownerOf, producer: producer,
                                          tracker: tracker, configuration: configuration)
             }
-            for (partition, offset) in window.end(keeping: kept, now: monotonic.now) { tracker.finish(partition, offset) }
+            for (record, epoch) in window.end(keeping: kept, now: monotonic.now) { tracker.finish(record.partition, record.offset, epoch: epoch) }
         }
 
         /// One round of the loop: what finished meanwhile, the batch, the changelog, the waits.
@@ -366,12 +363,7 @@ public final class HandoffPipeline: Service, Sendable {
                 logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
             }
             try await collectSummaries()
-            let (owned, generation, revoked) = assignment.withLock { state in
-                defer { state.revoked.removeAll() }
-                return (state.partitions, state.generation, state.revoked)
-            }
-            // Records of revoked partitions are another instance's now: never finished or stored by this one.
-            window.drop(revoked)
+            let (owned, generation) = assignment.withLock { ($0.partitions, $0.generation) }
             if generation != seenGeneration {
                 // A held handoff of a partition gone elsewhere is published by its next owner, which reads the record again.
                 desk.dropHeld { !owned.contains($0) }
@@ -401,7 +393,9 @@ public final class HandoffPipeline: Service, Sendable {
             for (message, (outcome, analysis)) in zip(batch, decoded) {
                 let partition = message.topicPartition
                 if consumer.isRevoked(partition) { continue }
-                tracker.begin(partition, message.offset)
+                // A window's records of a partition revoked (and perhaps assigned again) before it ends are
+                // another instance's: the epoch makes finishing them a no-op.
+                let epoch = tracker.begin(partition, message.offset)
                 consumedOffsets[partition] = message.offset + 1
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
@@ -493,7 +487,7 @@ public final class HandoffPipeline: Service, Sendable {
                     statistics.deadLetters += result.outputs.filter { $0.channel == .deadLetter }.count
                     if result.unknownType != nil { statistics.unknownTypes += 1 }
                 }
-                if !waitsForSummary { window.add((partition, message.offset), changed: result.conversationID) }
+                if !waitsForSummary { window.add((partition, message.offset), epoch: epoch, changed: result.conversationID) }
                 if let conversation = result.conversationID {
                     // Close to escalating: have the summary written before the handoff needs it.
                     if let summaries, configuration.llm.summarizeAhead, !result.isRedelivery, case .botMessage? = result.event?.payload,
@@ -615,7 +609,7 @@ public final class HandoffPipeline: Service, Sendable {
         }
     }
 
-    /// Stores the state of every conversation the batch changed (tracked under the record that last
+    /// Stores the state of every conversation the window changed (tracked under the record that last
     /// changed it) and tombstones those forgotten, each on the changelog partition of its input partition.
     private func writeChangelog(_ changes: (changed: [ConversationState], forgotten: [String]), lastRecordOf: [String: ChangelogWindow.Record],
                                 anchor: ChangelogWindow.Record?,

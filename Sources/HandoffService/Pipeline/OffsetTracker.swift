@@ -19,6 +19,8 @@ final class OffsetTracker: Sendable {
         /// Failed attempts so far, and the last error.
         var failures = 0
         var lastError: KafkaError?
+        /// The partition's epoch when the tracker registered it (set by the tracker).
+        var epoch: UInt64 = 0
     }
 
     private struct PartitionState {
@@ -63,6 +65,10 @@ final class OffsetTracker: Sendable {
         var nextToken: UInt64 = 1
         var failed: [Delivery] = []
         var outstanding = 0
+        /// Raised each time a partition is dropped: a record begun before cannot finish one begun after.
+        var epochs: [TopicPartition: UInt64] = [:]
+        var resets: UInt64 = 0
+        func epoch(of partition: TopicPartition) -> UInt64 { resets &+ epochs[partition, default: 0] }
     }
 
     private let state = Mutex(State())
@@ -73,11 +79,15 @@ final class OffsetTracker: Sendable {
         self.store = store
     }
 
-    /// A record was taken for processing: hold its offset until ``finish(_:_:)``.
-    func begin(_ partition: TopicPartition, _ offset: Int64) {
+    /// A record was taken for processing: hold its offset until ``finish(_:_:epoch:)``.
+    /// - Returns: the partition's epoch: finishing the record later with it is ignored if the partition
+    ///   was dropped meanwhile (revoked, and perhaps assigned again with the same offsets to read).
+    @discardableResult
+    func begin(_ partition: TopicPartition, _ offset: Int64) -> UInt64 {
         state.withLock { state in
             // Mutated in place: a copy of the partition's state would copy its whole pending table.
             if state.partitions[partition, default: PartitionState()].hold(offset) { state.outstanding += 1 }
+            return state.epoch(of: partition)
         }
     }
 
@@ -86,8 +96,13 @@ final class OffsetTracker: Sendable {
         state.withLock { state in
             let token = state.nextToken
             state.nextToken += 1
+            var delivery = delivery
+            delivery.epoch = state.epoch(of: delivery.partition)
             state.deliveries[token] = delivery
-            state.partitions[delivery.partition]?.pending[delivery.offset, default: 0] += 1
+            // Only while the record is held: one dropped meanwhile must not come back half-counted.
+            if state.partitions[delivery.partition]?.pending[delivery.offset] != nil {
+                state.partitions[delivery.partition]?.pending[delivery.offset]! += 1
+            }
             return token
         }
     }
@@ -103,8 +118,9 @@ final class OffsetTracker: Sendable {
     }
 
     /// Processing of the record is over (its outputs, if any, were enqueued).
-    func finish(_ partition: TopicPartition, _ offset: Int64) {
-        complete(partition, offset)
+    /// - Parameter epoch: what ``begin(_:_:)`` returned; nil when the partition cannot have been dropped since.
+    func finish(_ partition: TopicPartition, _ offset: Int64, epoch: UInt64? = nil) {
+        complete(partition, offset, epoch: epoch)
     }
 
     /// The broker acknowledged (or refused) the output with this token.
@@ -120,7 +136,7 @@ final class OffsetTracker: Sendable {
             return delivery
         }
         guard let delivery, error == nil else { return }
-        complete(delivery.partition, delivery.offset)
+        complete(delivery.partition, delivery.offset, epoch: delivery.epoch)
     }
 
     /// Deliveries that failed and must be sent again (their records stay uncommitted until then).
@@ -144,6 +160,7 @@ final class OffsetTracker: Sendable {
     func drop(_ partitions: Set<TopicPartition>) {
         state.withLock { state in
             for partition in partitions {
+                state.epochs[partition, default: 0] &+= 1
                 if let dropped = state.partitions.removeValue(forKey: partition) { state.outstanding -= dropped.pending.count }
             }
             state.deliveries = state.deliveries.filter { !partitions.contains($0.value.partition) }
@@ -158,6 +175,7 @@ final class OffsetTracker: Sendable {
             state.deliveries.removeAll()
             state.failed.removeAll()
             state.outstanding = 0
+            state.resets &+= 1
         }
     }
 
@@ -171,12 +189,13 @@ final class OffsetTracker: Sendable {
 
     /// Completes a delivery that will never succeed (it was dead-lettered instead).
     func abandon(_ delivery: Delivery) {
-        complete(delivery.partition, delivery.offset)
+        complete(delivery.partition, delivery.offset, epoch: delivery.epoch)
     }
 
-    private func complete(_ partition: TopicPartition, _ offset: Int64) {
+    private func complete(_ partition: TopicPartition, _ offset: Int64, epoch: UInt64? = nil) {
         // The store runs under the lock so two threads completing offsets cannot store them out of order.
         state.withLock { state in
+            if let epoch, epoch != state.epoch(of: partition) { return }
             guard let (done, next) = state.partitions[partition]?.release(offset) else { return }
             if done { state.outstanding -= 1 }
             if let next { store(partition, next) }
