@@ -35,7 +35,8 @@ struct Bench {
         let conversations = try Workload.load(examples)
         print("handoff-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, librdkafka \(librdkafkaVersion), \(conversations.count) example conversations")
         if which == "core" || which == "all" {
-            try core(conversations, events: Int(option("--events") ?? "") ?? 1_000_000)
+            let engine = try core(conversations, events: Int(option("--events") ?? "") ?? 1_000_000)
+            changelogEncoding(engine.conversations.values.map(\.state))
         }
         if which == "memory" || which == "all" {
             memory(conversations: Int(option("--conversations") ?? "") ?? 100_000)
@@ -48,7 +49,8 @@ struct Bench {
 
     // MARK: - Decision core
 
-    static func core(_ conversations: [[String]], events target: Int) throws {
+    @discardableResult
+    static func core(_ conversations: [[String]], events target: Int) throws -> Engine {
         let records = Workload.records(conversations, target: target)
         var engine = Engine(policy: EscalationPolicy())
         var outputs = 0
@@ -62,6 +64,25 @@ struct Bench {
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print(String(format: "core: %d events in %.2f s = %.0f events/s (one core; decode + rules + output serialisation), %d outputs, %d conversations",
                      records.count, seconds, Double(records.count) / seconds, outputs, engine.conversations.count))
+        return engine
+    }
+
+    /// The changelog's encoding of the states the core run left: through a `JSONValue` tree, and
+    /// written straight (what `serve` does), to the same bytes.
+    static func changelogEncoding(_ states: [ConversationState], rounds: Int = 5) {
+        let clock = ContinuousClock()
+        func measure(_ encode: (ConversationState) -> [UInt8]) -> (seconds: Double, bytes: Int) {
+            var bytes = 0
+            let start = clock.now
+            for _ in 0..<rounds { for state in states { bytes += encode(state).count } }
+            let elapsed = clock.now - start
+            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, bytes / rounds)
+        }
+        let tree = measure { JSONWriter.bytes($0.storageJSON) }
+        let straight = measure { $0.storageBytes }
+        let count = Double(states.count * rounds)
+        print(String(format: "changelog encoding: %d states of %.0f bytes; through a JSON tree %.2f µs each, written straight %.2f µs each (one core)",
+                     states.count, Double(straight.bytes) / Double(max(1, states.count)), tree.seconds / count * 1e6, straight.seconds / count * 1e6))
     }
 
     // MARK: - Memory

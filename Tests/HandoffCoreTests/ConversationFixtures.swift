@@ -1,3 +1,4 @@
+import Foundation
 @testable import HandoffCore
 
 /// Builds a conversation's events with increasing ids and times, and runs them through a machine.
@@ -59,4 +60,19 @@ struct ConversationScript {
 
     /// The reason codes of the first handoff.
     var reasonCodes: [EscalationReason.Code] { machine.state.handoff?.reasons.map(\.code) ?? [] }
+}
+
+/// The example conversations of protocols/examples, line by line, file by file in name order.
+enum ExampleLines {
+    static func all() throws -> [(file: String, line: Substring)] {
+        let folder = URL(fileURLWithPath: #filePath)
+            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("protocols/examples")
+        var lines: [(file: String, line: Substring)] = []
+        for file in try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted() where file.hasSuffix(".jsonl") {
+            let content = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            lines += content.split(separator: "\n").map { (file, $0) }
+        }
+        return lines
+    }
 }

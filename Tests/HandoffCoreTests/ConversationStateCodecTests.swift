@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import HandoffCore
 
@@ -53,5 +54,35 @@ struct ConversationStateCodecTests {
         } catch {
             #expect(error.field == "conversation_id")
         }
+    }
+
+    @Test("the stored bytes written straight are the bytes of the stored JSON, for every example conversation after every event")
+    func bytesWrittenStraight() throws {
+        var engine = Engine(policy: EscalationPolicy())
+        var compared = 0
+        var seen = (handoffs: 0, facts: 0, evidence: 0, replies: 0)
+        var offset: Int64 = 0
+        for (file, line) in try ExampleLines.all() {
+            offset += 1
+            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: offset), now: nil)
+            guard let state = result.conversationID.flatMap({ engine.conversations[$0]?.state }) else { continue }
+            #expect(String(decoding: state.storageBytes, as: UTF8.self) == JSONWriter.string(state.storageJSON), "\(file): \(line.prefix(80))")
+            compared += 1
+            if state.handoff != nil { seen.handoffs += 1 }
+            if !state.keyFacts.isEmpty { seen.facts += 1 }
+            if !state.topics.evidence.isEmpty { seen.evidence += 1 }
+            if state.replies.contains(where: { $0.confidence != nil && $0.similarityToPrevious > 0 }) { seen.replies += 1 }
+        }
+        #expect(compared >= 90)
+        #expect(seen.handoffs > 0 && seen.facts > 0 && seen.evidence > 0 && seen.replies > 0, "every part of the state was compared: \(seen)")
+        // A pending callback (the examples book none without a queue advisor), text that needs escaping, and the empty state.
+        var other = ConversationState(conversationID: "c-\"1\"")
+        other.goal = "line\nbreak \\ and \u{1}"
+        let time = Timestamp(rfc3339: "2026-11-26T09:00:00Z")!
+        let slot = CallbackSlot(start: time, end: time.adding(milliseconds: 900_000))
+        other.callbacks = [PendingCallback(id: "cb-1", queue: "tier1", contactRef: "ref-1", timeZone: "Europe/Berlin", windows: [slot], attempt: 1,
+                                           slot: slot, status: .scheduled, requestedAt: time)]
+        #expect(other.storageBytes == JSONWriter.bytes(other.storageJSON))
+        #expect(ConversationState(conversationID: "c").storageBytes == JSONWriter.bytes(ConversationState(conversationID: "c").storageJSON))
     }
 }

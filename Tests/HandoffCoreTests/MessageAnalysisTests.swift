@@ -6,31 +6,25 @@ import Testing
 struct MessageAnalysisTests {
     @Test("an engine given each message's analysis ahead decides, publishes and stores exactly what it works out itself")
     func aheadIsTheSame() throws {
-        let examples = URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("protocols/examples")
         var itself = Engine(policy: EscalationPolicy())
         var ahead = Engine(policy: EscalationPolicy())
         var analysed = 0
         var outputs = 0
         var offset: Int64 = 0
-        for file in try FileManager.default.contentsOfDirectory(atPath: examples.path).sorted() where file.hasSuffix(".jsonl") {
-            let content = try String(contentsOf: examples.appendingPathComponent(file), encoding: .utf8)
-            for line in content.split(separator: "\n") {
-                offset += 1
-                let value = Array(line.utf8)
-                let origin = RecordOrigin(topic: "support.conversations", partition: 0, offset: offset)
-                let outcome = ahead.decoder.decode(value: value, headers: [], keyBytes: nil)
-                var analysis: MessageAnalysis?
-                if case .conversation(let event) = outcome { analysis = MessageAnalysis(event) }
-                if analysis != nil { analysed += 1 }
-                let expected = itself.process(value: value, key: nil, origin: origin, now: nil)
-                let got = ahead.process(decoded: outcome, analysis: analysis, value: value, key: nil, origin: origin, now: nil)
-                #expect(got.outputs.map { JSONWriter.string($0.envelope(source: "test")) } == expected.outputs.map { JSONWriter.string($0.envelope(source: "test")) },
-                        "\(file): \(line.prefix(80))")
-                #expect(got.ignored == expected.ignored)
-                outputs += expected.outputs.count
-            }
+        for (file, line) in try ExampleLines.all() {
+            offset += 1
+            let value = Array(line.utf8)
+            let origin = RecordOrigin(topic: "support.conversations", partition: 0, offset: offset)
+            let outcome = ahead.decoder.decode(value: value, headers: [], keyBytes: nil)
+            var analysis: MessageAnalysis?
+            if case .conversation(let event) = outcome { analysis = MessageAnalysis(event) }
+            if analysis != nil { analysed += 1 }
+            let expected = itself.process(value: value, key: nil, origin: origin, now: nil)
+            let got = ahead.process(decoded: outcome, analysis: analysis, value: value, key: nil, origin: origin, now: nil)
+            #expect(got.outputs.map { JSONWriter.string($0.envelope(source: "test")) } == expected.outputs.map { JSONWriter.string($0.envelope(source: "test")) },
+                    "\(file): \(line.prefix(80))")
+            #expect(got.ignored == expected.ignored)
+            outputs += expected.outputs.count
         }
         #expect(analysed >= 50, "the examples' messages were analysed ahead")
         #expect(outputs >= 30, "and they made the machine speak")

@@ -102,6 +102,121 @@ extension ConversationState {
         ])
     }
 
+    /// The bytes of ``storageJSON``, written straight, without building its tree: what the changelog
+    /// stores for every changed conversation. A test holds the two to the same bytes.
+    public var storageBytes: [UInt8] {
+        var out = JSONStreamWriter(capacity: 4096)
+        func time(_ timestamp: Timestamp?) {
+            if let timestamp { out.integer(timestamp.millisecondsSinceEpoch) } else { out.null() }
+        }
+        out.beginObject()
+        out.key("callbacks")
+        out.beginArray()
+        for callback in callbacks { out.value(callback.json) }
+        out.endArray()
+        out.key("called_back"); out.bool(calledBack)
+        out.key("channel"); out.string(channel)
+        out.key("conversation_id"); out.string(conversationID)
+        out.key("customer_id"); out.string(customerID)
+        out.key("customer_tier"); out.string(customerTier)
+        out.key("ended"); out.bool(ended)
+        out.key("first_signal_at"); time(firstSignalAt)
+        out.key("goal"); out.string(goal)
+        out.key("handoff")
+        if let handoff { out.value(handoff.json) } else { out.null() }
+        out.key("insult"); out.bool(insultThisCycle)
+        out.key("key_facts")
+        out.beginArray()
+        for fact in keyFacts {
+            out.beginObject()
+            out.key("id"); out.string(fact.messageID)
+            out.key("kind"); out.string(fact.kind.rawValue)
+            out.key("value"); out.string(fact.value)
+            out.endObject()
+        }
+        out.endArray()
+        out.key("last_customer_message"); out.string(lastCustomerMessageID)
+        out.key("last_event_at"); time(lastEventAt)
+        out.key("last_offset")
+        if let lastOffset { out.integer(lastOffset) } else { out.null() }
+        out.key("locale"); out.string(locale)
+        out.key("low_confidence_run"); out.integer(Int64(consecutiveLowConfidence))
+        out.key("offered_this_cycle"); out.bool(offeredThisCycle)
+        out.key("offers_made"); out.integer(Int64(offersMade))
+        out.key("recent_event_ids")
+        out.beginArray()
+        for id in recentEventIDs { out.string(id) }
+        out.endArray()
+        out.key("recent_frustration")
+        out.beginArray()
+        for score in recentFrustration { out.number(score) }
+        out.endArray()
+        out.key("recent_stems")
+        out.beginArray()
+        for stems in recentCustomerStems {
+            out.beginArray()
+            for stem in stems.sorted() { out.string(stem) }
+            out.endArray()
+        }
+        out.endArray()
+        out.key("replies")
+        out.beginArray()
+        for reply in replies {
+            out.beginObject()
+            out.key("cannot_help"); out.bool(reply.cues.cannotHelp)
+            out.key("causes")
+            out.beginArray()
+            for cause in reply.failureCauses { out.string(cause) }
+            out.endArray()
+            out.key("clarifying"); out.bool(reply.cues.isClarifyingQuestion)
+            out.key("confidence")
+            if let confidence = reply.confidence { out.number(confidence) } else { out.null() }
+            out.key("grounded"); out.bool(reply.grounded)
+            out.key("id"); out.string(reply.messageID)
+            out.key("length"); out.integer(Int64(reply.cues.length))
+            out.key("outcome"); out.string(reply.outcome.rawValue)
+            out.key("similarity"); out.number(reply.similarityToPrevious)
+            out.key("stems")
+            out.beginArray()
+            for stem in reply.stems.sorted() { out.string(stem) }
+            out.endArray()
+            out.endObject()
+        }
+        out.endArray()
+        out.key("started_at"); time(startedAt)
+        out.key("thanked"); out.bool(lastCustomerThanked)
+        out.key("topic_evidence")
+        out.beginObject()
+        for (category, words) in topics.evidence.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.key(category.rawValue)
+            out.beginArray()
+            for word in words { out.string(word) }
+            out.endArray()
+        }
+        out.endObject()
+        out.key("topics")
+        out.beginObject()
+        for (category, score) in topics.byCategory.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out.key(category.rawValue)
+            out.number(score)
+        }
+        out.endObject()
+        out.key("transcript")
+        out.beginArray()
+        for entry in transcript {
+            out.beginObject()
+            out.key("id"); out.string(entry.messageID)
+            out.key("role"); out.string(entry.role.rawValue)
+            out.key("text"); out.string(entry.text)
+            out.key("time"); out.integer(entry.time.millisecondsSinceEpoch)
+            out.endObject()
+        }
+        out.endArray()
+        out.key("v"); out.integer(Int64(Self.storageVersion))
+        out.endObject()
+        return out.bytes
+    }
+
     /// Reads a state written by ``storageJSON``.
     public init(storageJSON json: JSONValue) throws(StateDecodingError) {
         let reader = Reader(value: json, path: "")

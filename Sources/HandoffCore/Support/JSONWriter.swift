@@ -37,7 +37,7 @@ public enum JSONWriter {
         }
     }
 
-    private static func writeNumber(_ number: Double, into out: inout [UInt8]) {
+    static func writeNumber(_ number: Double, into out: inout [UInt8]) {
         if number.rounded() == number, abs(number) < 9.0e15 {
             writeInteger(Int64(number), into: &out)
         } else if number.isFinite {
@@ -48,7 +48,7 @@ public enum JSONWriter {
     }
 
     /// Decimal digits straight into the output (no intermediate String).
-    private static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
+    static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
         if value < 0 { out.append(UInt8(ascii: "-")) }
         var magnitude = value.magnitude
         var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
@@ -66,7 +66,7 @@ public enum JSONWriter {
 
     private static let hex: [UInt8] = Array("0123456789abcdef".utf8)
 
-    private static func writeString(_ text: String, into out: inout [UInt8]) {
+    static func writeString(_ text: String, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copied in one go.
         var text = text

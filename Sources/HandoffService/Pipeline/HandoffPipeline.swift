@@ -260,7 +260,7 @@ public final class HandoffPipeline: Service, Sendable {
             // handoff never went out); it is stored now, under the record, before the record may finish.
             if configuration.processing.changelog, let state = engine.conversations[held.conversationID]?.state {
                 let delivery = OffsetTracker.Delivery(partition: held.partition, offset: held.offset, topic: topics.changelog,
-                                                      key: Array(held.conversationID.utf8), value: JSONWriter.bytes(state.storageJSON),
+                                                      key: Array(held.conversationID.utf8), value: state.storageBytes,
                                                       targetPartition: held.partition.partition)
                 try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: source, deadLetterTopic: topics.deadLetter,
                                   deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
@@ -676,7 +676,7 @@ public final class HandoffPipeline: Service, Sendable {
     /// The states' changelog values. Serialising them is most of the changelog's cost, and they are
     /// independent: a large batch is encoded in slices on every core.
     static func encode(_ states: [ConversationState]) async -> [[UInt8]] {
-        await inSlices(states) { JSONWriter.bytes($0.storageJSON) }
+        await inSlices(states) { $0.storageBytes }
     }
 
     /// Reads the changelog partitions of newly assigned input partitions to their end and puts the
