@@ -100,9 +100,7 @@ final class OffsetTracker: Sendable {
             delivery.epoch = state.epoch(of: delivery.partition)
             state.deliveries[token] = delivery
             // Only while the record is held: one dropped meanwhile must not come back half-counted.
-            if state.partitions[delivery.partition]?.pending[delivery.offset] != nil {
-                state.partitions[delivery.partition]?.pending[delivery.offset]! += 1
-            }
+            state.partitions[delivery.partition]?.pending[delivery.offset]? += 1
             return token
         }
     }
