@@ -67,22 +67,16 @@ struct Bench {
         return engine
     }
 
-    /// The changelog's encoding of the states the core run left: through a `JSONValue` tree, and
-    /// written straight (what `serve` does), to the same bytes.
+    /// The changelog's encoding of the states the core run left (what `serve` writes per changed conversation).
     static func changelogEncoding(_ states: [ConversationState], rounds: Int = 5) {
         let clock = ContinuousClock()
-        func measure(_ encode: (ConversationState) -> [UInt8]) -> (seconds: Double, bytes: Int) {
-            var bytes = 0
-            let start = clock.now
-            for _ in 0..<rounds { for state in states { bytes += encode(state).count } }
-            let elapsed = clock.now - start
-            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, bytes / rounds)
-        }
-        let tree = measure { JSONWriter.bytes($0.storageJSON) }
-        let straight = measure { $0.storageBytes }
-        let count = Double(states.count * rounds)
-        print(String(format: "changelog encoding: %d states of %.0f bytes; through a JSON tree %.2f µs each, written straight %.2f µs each (one core)",
-                     states.count, Double(straight.bytes) / Double(max(1, states.count)), tree.seconds / count * 1e6, straight.seconds / count * 1e6))
+        var bytes = 0
+        let start = clock.now
+        for _ in 0..<rounds { for state in states { bytes += state.storageBytes.count } }
+        let elapsed = clock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        print(String(format: "changelog encoding: %d states of %.0f bytes, %.2f µs each (one core)",
+                     states.count, Double(bytes / rounds) / Double(max(1, states.count)), seconds / Double(max(1, states.count * rounds)) * 1e6))
     }
 
     // MARK: - Memory

@@ -150,7 +150,7 @@ struct CallbackTests {
             "contact_ref": .string("crm:9"), "time_zone": .string("Europe/Berlin"), "queue": .string("billing"),
         ]), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: 1), now: nil, advisor: advisor)
         let stored = try #require(engine.takeChanges().changed.first)
-        let restored = try ConversationState(storageJSON: try JSONParser.parse(JSONWriter.bytes(stored.storageJSON)))
+        let restored = try ConversationState(storageJSON: try JSONParser.parse(stored.storageBytes))
         #expect(restored.callbacks == stored.callbacks)
         var successor = Engine(policy: EscalationPolicy())
         successor.restore([restored])

@@ -167,7 +167,7 @@ struct SummaryCheckTests {
         guard case .ignored? = machine.attachSummary(summary, handoffID: "ho_other", published: true, now: script.time).first else { Issue.record("accepted"); return }
 
         // The summary survives the changelog.
-        let restored = try ConversationState(storageJSON: try JSONParser.parse(JSONWriter.bytes(machine.state.storageJSON)))
+        let restored = try ConversationState(storageJSON: try JSONParser.parse(machine.state.storageBytes))
         #expect(restored == machine.state)
     }
 

@@ -49,61 +49,14 @@ private struct Reader {
     }
 }
 
-private func time(_ timestamp: Timestamp) -> JSONValue { .number(Double(timestamp.millisecondsSinceEpoch)) }
-private func optional(_ text: String?) -> JSONValue { text.map(JSONValue.string) ?? .null }
-private func optional(_ timestamp: Timestamp?) -> JSONValue { timestamp.map(time) ?? .null }
 
 extension ConversationState {
     /// Format version of the stored state; a reader refuses versions it does not know.
     public static let storageVersion = 1
 
-    public var storageJSON: JSONValue {
-        .object([
-            "v": .number(Double(Self.storageVersion)),
-            "conversation_id": .string(conversationID),
-            "customer_id": optional(customerID),
-            "channel": optional(channel),
-            "locale": optional(locale),
-            "customer_tier": optional(customerTier),
-            "started_at": optional(startedAt),
-            "last_event_at": optional(lastEventAt),
-            "last_offset": lastOffset.map { .number(Double($0)) } ?? .null,
-            "ended": .bool(ended),
-            "transcript": .array(transcript.map { entry in
-                .object(["id": .string(entry.messageID), "role": .string(entry.role.rawValue), "text": .string(entry.text), "time": time(entry.time)])
-            }),
-            "replies": .array(replies.map { reply in
-                .object([
-                    "id": .string(reply.messageID), "outcome": .string(reply.outcome.rawValue),
-                    "causes": .array(reply.failureCauses.map(JSONValue.string)), "grounded": .bool(reply.grounded),
-                    "confidence": reply.confidence.map(JSONValue.number) ?? .null,
-                    "cannot_help": .bool(reply.cues.cannotHelp), "clarifying": .bool(reply.cues.isClarifyingQuestion),
-                    "length": .number(Double(reply.cues.length)), "stems": .array(reply.stems.sorted().map(JSONValue.string)),
-                    "similarity": .number(reply.similarityToPrevious),
-                ])
-            }),
-            "low_confidence_run": .number(Double(consecutiveLowConfidence)),
-            "recent_frustration": .array(recentFrustration.map(JSONValue.number)),
-            "insult": .bool(insultThisCycle),
-            "thanked": .bool(lastCustomerThanked),
-            "goal": optional(goal),
-            "key_facts": .array(keyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "id": .string($0.messageID)]) }),
-            "topics": .object(topics.byCategory.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .number($1.value) }),
-            "topic_evidence": .object(topics.evidence.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .array($1.value.map(JSONValue.string)) }),
-            "recent_stems": .array(recentCustomerStems.map { .array($0.sorted().map(JSONValue.string)) }),
-            "last_customer_message": optional(lastCustomerMessageID),
-            "offers_made": .number(Double(offersMade)),
-            "offered_this_cycle": .bool(offeredThisCycle),
-            "handoff": handoff?.json ?? .null,
-            "first_signal_at": optional(firstSignalAt),
-            "recent_event_ids": .array(recentEventIDs.map(JSONValue.string)),
-            "callbacks": .array(callbacks.map(\.json)),
-            "called_back": .bool(calledBack),
-        ])
-    }
-
-    /// The bytes of ``storageJSON``, written straight, without building its tree: what the changelog
-    /// stores for every changed conversation. A test holds the two to the same bytes.
+    /// The stored state: a JSON object, members in sorted order, written straight to bytes without
+    /// building a ``JSONValue`` tree (it is written for every changed conversation). A test holds it to
+    /// the bytes earlier versions wrote through a tree, so states already in a changelog stay readable.
     public var storageBytes: [UInt8] {
         var out = JSONStreamWriter(capacity: 4096)
         func time(_ timestamp: Timestamp?) {
@@ -217,7 +170,7 @@ extension ConversationState {
         return out.bytes
     }
 
-    /// Reads a state written by ``storageJSON``.
+    /// Reads a state written by ``storageBytes`` (parsed).
     public init(storageJSON json: JSONValue) throws(StateDecodingError) {
         let reader = Reader(value: json, path: "")
         guard try reader.int("v") == Self.storageVersion else { throw StateDecodingError(field: "v") }
