@@ -488,7 +488,8 @@ class Observer:
                         self.errors.append(str(msg.error()))
                 else:
                     rec = {"topic": msg.topic(), "partition": msg.partition(), "offset": msg.offset(),
-                           "key": msg.key(), "value": msg.value(), "headers": msg.headers() or []}
+                           "key": msg.key(), "value": msg.value(), "headers": msg.headers() or [],
+                           "timestamp": msg.timestamp()[1]}
                     try:
                         rec["event"] = json.loads(msg.value())
                     except (TypeError, ValueError) as e:
