@@ -269,7 +269,7 @@ public final class HandoffPipeline: Service, Sendable {
             logger.info("handoff created", metadata: [LogKey.conversation: "\(held.conversationID)", LogKey.handoff: "\(held.handoffID)",
                                                       "summary": "\(output.data["summary"]?["source"]?.stringValue ?? "")", "summary_at": "\(how)"])
             try await send(output, under: (held.partition, held.offset))
-            tracker.finish(held.partition, held.offset)
+            tracker.finish(held.partition, held.offset, epoch: held.epoch)
         }
 
         /// Waiting customers whose estimate changed materially hear of it; acceptances are scored; every
@@ -443,7 +443,7 @@ public final class HandoffPipeline: Service, Sendable {
                         } else if summaries.submit(SummaryJob(handoff: handoff), purpose: .handoff(id: handoff.id)) {
                             if desk.deadline > 0 {
                                 desk.hold(SummaryDesk.Held(conversationID: conversation, handoffID: handoff.id, output: output, partition: partition,
-                                                           offset: message.offset, deadline: now.adding(milliseconds: desk.deadline)))
+                                                           offset: message.offset, epoch: epoch, deadline: now.adding(milliseconds: desk.deadline)))
                                 waitsForSummary = true
                                 continue
                             }

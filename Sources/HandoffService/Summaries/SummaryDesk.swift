@@ -13,6 +13,8 @@ struct SummaryDesk {
         var output: OutputEvent
         var partition: TopicPartition
         var offset: Int64
+        /// The tracker's epoch of the partition when the record was begun (see ``OffsetTracker/begin(_:_:)``).
+        var epoch: UInt64
         var deadline: Timestamp
     }
 
