@@ -41,8 +41,12 @@ public final class PipelineMetrics: Sendable {
 
     private func cached<Instrument>(_ cache: borrowing Mutex<[String: Instrument]>, _ label: String, _ dimensions: [(String, String)],
                                     make: () -> Instrument) -> Instrument {
-        let key = Self.key(label, dimensions)
-        return cache.withLock { cache in
+        Self.instrument(in: cache, key: Self.key(label, dimensions), make: make)
+    }
+
+    /// The instrument kept under `key`, made on first use.
+    private static func instrument<Instrument>(in cache: borrowing Mutex<[String: Instrument]>, key: String, make: () -> Instrument) -> Instrument {
+        cache.withLock { cache in
             if let instrument = cache[key] { return instrument }
             let instrument = make()
             cache[key] = instrument
@@ -78,12 +82,9 @@ public final class PipelineMetrics: Sendable {
             let processed = result.ignored.isEmpty
             recordsByOutcome[processed ? "processed" : "ignored"]?.increment()
             let type = event.payload.typeName
-            let byOutcome = eventsByType.withLock { cache in
-                if let counters = cache[type] { return counters }
-                let counters = (counter("handoffd_events_total", [("type", type), ("outcome", "processed")]),
-                                counter("handoffd_events_total", [("type", type), ("outcome", "ignored")]))
-                cache[type] = counters
-                return counters
+            let byOutcome = Self.instrument(in: eventsByType, key: type) {
+                (counter("handoffd_events_total", [("type", type), ("outcome", "processed")]),
+                 counter("handoffd_events_total", [("type", type), ("outcome", "ignored")]))
             }
             (processed ? byOutcome.processed : byOutcome.ignored).increment()
             recordEvent(event, conversation: conversation)
@@ -144,12 +145,7 @@ public final class PipelineMetrics: Sendable {
     // MARK: - Delivery and consumer
 
     func outputPublished(type: String) {
-        outputsByType.withLock { cache in
-            if let counter = cache[type] { return counter }
-            let made = counter("handoffd_outputs_total", [("type", type)])
-            cache[type] = made
-            return made
-        }.increment()
+        Self.instrument(in: outputsByType, key: type) { counter("handoffd_outputs_total", [("type", type)]) }.increment()
     }
 
     func redelivery() {
