@@ -61,7 +61,7 @@ struct Bench {
             for output in result.outputs { outputs += JSONWriter.bytes(output.envelope(source: "urn:bench")).count > 0 ? 1 : 0 }
         }
         let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         print(String(format: "core: %d events in %.2f s = %.0f events/s (one core; decode + rules + output serialisation), %d outputs, %d conversations",
                      records.count, seconds, Double(records.count) / seconds, outputs, engine.conversations.count))
         return engine
@@ -73,8 +73,7 @@ struct Bench {
         var bytes = 0
         let start = clock.now
         for _ in 0..<rounds { for state in states { bytes += state.storageBytes.count } }
-        let elapsed = clock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = (clock.now - start).inSeconds
         print(String(format: "changelog encoding: %d states of %.0f bytes, %.2f µs each (one core)",
                      states.count, Double(bytes / rounds) / Double(max(1, states.count)), seconds / Double(max(1, states.count * rounds)) * 1e6))
     }
@@ -146,8 +145,7 @@ struct Bench {
         while rawCount < records.count, ContinuousClock.now - rawStart < .seconds(120) {
             rawCount += await drain(raw, for: .milliseconds(500)).count
         }
-        let rawElapsed = ContinuousClock.now - rawStart
-        let rawSeconds = Double(rawElapsed.components.seconds) + Double(rawElapsed.components.attoseconds) / 1e18
+        let rawSeconds = (ContinuousClock.now - rawStart).inSeconds
         print(String(format: "kafka consume only (no processing): %d records in %.2f s = %.0f records/s", rawCount, rawSeconds, Double(rawCount) / rawSeconds))
         await raw.close()
 
@@ -164,8 +162,7 @@ struct Bench {
                 if firstSeen == nil && pipeline.statisticsSnapshot.records > 0 { firstSeen = clock.now }
                 try await Task.sleep(for: .milliseconds(5))
             }
-            let elapsed = clock.now - (firstSeen ?? clock.now)
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            let seconds = (clock.now - (firstSeen ?? clock.now)).inSeconds
             let done = pipeline.statisticsSnapshot.records
             print(String(format: "kafka (%@): %d events consumed, decided and their %d outputs produced in %.2f s = %.0f events/s",
                          external == nil ? "mock cluster" : "broker \(brokers)", done, pipeline.statisticsSnapshot.outputs, seconds, Double(done) / seconds))
@@ -247,4 +244,9 @@ enum Workload {
             #"{"specversion":"1.0","id":"\#(id)-3","source":"bench","type":"support.message.bot","time":"\#(stamp)","subject":"\#(id)","data":{"conversation_id":"\#(id)","message_id":"\#(id)-m2","text":"Standard delivery takes 3-5 business days after dispatch. You can follow your parcel with the tracking link in your confirmation e-mail.","sources":["kb-shipping"],"confidence":0.8}}"#,
         ]
     }
+}
+
+extension Duration {
+    /// Seconds as a floating-point number, for the printed figures.
+    var inSeconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }

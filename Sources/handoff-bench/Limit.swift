@@ -31,9 +31,7 @@ extension Bench {
         }
         let end = clock.now
         await consumer.close()
-        func seconds(_ duration: Duration) -> Double {
-            Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-        }
+        func seconds(_ duration: Duration) -> Double { duration.inSeconds }
         let total = seconds(end - start)
         let assigned = assignedAt.withLock { $0 }.map { seconds($0 - start) } ?? .nan
         let fromFirst = seconds(end - (firstAt ?? end))
