@@ -24,6 +24,8 @@ public final class KafkaConsumer: Sendable {
 
     let handle: KafkaHandle
     private let state: Mutex<BufferState>
+    /// `BufferState.changes`, readable without the lock: a message buffered at the current count is fresh.
+    private let changeCount = Atomic<UInt64>(0)
     private let poller: Mutex<PollThread?> = Mutex(nil)
     private let highWatermark: Int
     private let lowWatermark: Int
@@ -42,6 +44,11 @@ public final class KafkaConsumer: Sendable {
         var lastPoll = ContinuousClock.now
         var closed = false
         var revoked: Set<TopicPartition> = []
+        /// Revocations and rewinds so far; each buffered message carries the count of its time.
+        var changes: UInt64 = 0
+        /// The count at a partition's last revocation, and at the last rewind (of every partition).
+        var revokedAt: [TopicPartition: UInt64] = [:]
+        var rewoundAt: UInt64 = 0
         /// A rewind asked for: the poll thread performs it between two polls (see ``rewindToCommitted(timeout:)``).
         var rewind: (timeout: Duration, done: CheckedContinuation<KafkaError?, Never>)?
         var count: Int { messages.count - head }
@@ -204,6 +211,8 @@ public final class KafkaConsumer: Sendable {
         let consumed = KafkaMessage(topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
                                     headers: headers, timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
+            var consumed = consumed
+            consumed.buffered = state.changes
             state.messages.append(consumed)
             defer { state.waiter = nil }
             return state.waiter
@@ -229,6 +238,9 @@ public final class KafkaConsumer: Sendable {
                 state.messages = Array(state.messages[state.head...]).filter { !revoked.contains($0.topicPartition) }
                 state.head = 0
                 state.revoked.formUnion(revoked)
+                state.changes += 1
+                for partition in revoked { state.revokedAt[partition] = state.changes }
+                changeCount.store(state.changes, ordering: .releasing)
             }
         case .assigned(let partitions):
             state.withLock { state in state.revoked.subtract(partitions) }
@@ -390,9 +402,16 @@ public final class KafkaConsumer: Sendable {
     /// Whether the partitions are paused because the buffer stayed full.
     public var isPaused: Bool { state.withLock { $0.paused } }
 
-    /// Whether a partition was revoked since it was last assigned (its records must not be processed).
-    public func isRevoked(_ partition: TopicPartition) -> Bool {
-        state.withLock { $0.revoked.contains(partition) }
+    /// Whether a message taken from ``nextBatch(maximum:)`` must not be processed: its partition is revoked,
+    /// or was revoked or rewound after the message was buffered. An assignment (again) or a rewind fetches
+    /// from the committed offset, which such a message is not behind: processing it would be processing
+    /// it twice, and another owner may have it.
+    public func isStale(_ message: KafkaMessage) -> Bool {
+        // Called for every record: no revocation or rewind since it was buffered needs no lock.
+        if message.buffered == changeCount.load(ordering: .acquiring) { return false }
+        return state.withLock { state in
+            state.revoked.contains(message.topicPartition) || message.buffered < max(state.revokedAt[message.topicPartition] ?? 0, state.rewoundAt)
+        }
     }
 
     /// Marks everything before `offset` as done; librdkafka commits it with the next auto-commit.
@@ -490,6 +509,9 @@ public final class KafkaConsumer: Sendable {
         let wasPaused = state.withLock { state in
             state.messages.removeAll()
             state.head = 0
+            state.changes += 1
+            state.rewoundAt = state.changes
+            changeCount.store(state.changes, ordering: .releasing)
             state.fullSince = nil
             defer { state.paused = false }
             return state.paused

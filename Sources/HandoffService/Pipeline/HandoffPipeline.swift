@@ -352,7 +352,7 @@ public final class HandoffPipeline: Service, Sendable {
         }
 
         /// One round of the loop: what finished meanwhile, the batch, the changelog, the waits.
-        func round(_ batch: [KafkaMessage]) async throws {
+        func round(_ batch: DecodedBatch) async throws {
             let lastPoll = consumer.lastPoll
             health.withLock { state in
                 state.processingHeartbeat = monotonic.now
@@ -389,10 +389,9 @@ public final class HandoffPipeline: Service, Sendable {
             for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }
             // Records are finished only after their window's changelog writes are queued under them, so an
             // offset is committed only once the state it produced is stored.
-            let decoded = await Self.decode(batch, with: engine.decoder)
-            for (message, (outcome, analysis)) in zip(batch, decoded) {
+            for (message, (outcome, analysis)) in zip(batch.messages, batch.decoded) {
                 let partition = message.topicPartition
-                if consumer.isRevoked(partition) { continue }
+                if consumer.isStale(message) { continue }
                 // A window's records of a partition revoked (and perhaps assigned again) before it ends are
                 // another instance's: the epoch makes finishing them a no-op.
                 let epoch = tracker.begin(partition, message.offset)
@@ -407,7 +406,7 @@ public final class HandoffPipeline: Service, Sendable {
                     metrics.repeatContact()
                 }
                 let elapsed = monotonic.now - started
-                metrics.record(result, conversation: result.conversationID.flatMap { engine.conversations[$0]?.state },
+                metrics.record(result, conversation: { result.conversationID.flatMap { engine.conversations[$0]?.state } },
                                processingNanoseconds: elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
                 if let conversation = result.conversationID {
                     ownerOf[conversation] = partition
@@ -538,8 +537,22 @@ public final class HandoffPipeline: Service, Sendable {
             }
         }
 
-        // A bounded wait, so failed deliveries are re-sent even when no input arrives.
-        while let batch = await consumer.nextBatch(timeout: .milliseconds(100)), !Task.isCancelled {
+        // The next batch is taken and decoded while the current one is processed: decoding is pure and
+        // runs on every core, processing is one loop. A batch taken ahead and left unprocessed at shutdown
+        // was never begun, so no offset passes it; records taken before a revocation or a rewind are
+        // skipped as stale (`KafkaConsumer.isStale`): they are read again from the committed offset.
+        let decoder = engine.decoder
+        func takeAhead() -> Task<DecodedBatch?, Never> {
+            Task {
+                // A bounded wait, so failed deliveries are re-sent even when no input arrives.
+                guard let messages = await consumer.nextBatch(timeout: .milliseconds(100)) else { return nil }
+                return DecodedBatch(messages: messages, decoded: await Self.decode(messages, with: decoder))
+            }
+        }
+        var ahead = takeAhead()
+        defer { ahead.cancel() }
+        while let batch = await ahead.value, !Task.isCancelled {
+            ahead = takeAhead()
             guard let transactions else {
                 try await round(batch)
                 continue
@@ -644,6 +657,12 @@ public final class HandoffPipeline: Service, Sendable {
             try await publish(tombstone, producer: producer, tracker: tracker, headers: [], source: configuration.source,
                               deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
         }
+    }
+
+    /// Records taken from the consumer together with what ``decode(_:with:)`` made of them.
+    struct DecodedBatch: Sendable {
+        var messages: [KafkaMessage]
+        var decoded: [(EventDecoder.Outcome, MessageAnalysis?)]
     }
 
     /// The batch's records decoded, their messages' text analysed. Both are pure and most of the work: a
