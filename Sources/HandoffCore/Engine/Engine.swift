@@ -117,8 +117,8 @@ public struct Engine: Sendable {
                     result.ignored.append("event \(event.id) was already applied (re-delivery)")
                 }
             }
-            put(machine, event.conversationID)
             noteCallbacks(result.outputs, of: machine.state)
+            put(machine, event.conversationID)
         }
         return result
     }
@@ -141,8 +141,8 @@ public struct Engine: Sendable {
     }
 
     /// Stores a conversation's machine and keeps the set of waiting handoffs in step with it.
-    private mutating func put(_ machine: ConversationMachine, _ id: String) {
-        if machine.state.handoff.map({ $0.status == .waiting || $0.status == .requeued }) ?? false {
+    private mutating func put(_ machine: consuming ConversationMachine, _ id: String) {
+        if let status = machine.state.handoff?.status, status == .waiting || status == .requeued {
             waitingIDs.insert(id)
         } else {
             waitingIDs.remove(id)

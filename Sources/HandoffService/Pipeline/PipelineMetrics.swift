@@ -70,7 +70,8 @@ public final class PipelineMetrics: Sendable {
     /// - Parameters:
     ///   - conversation: the state of the record's conversation after it was applied, if any.
     ///   - processingNanoseconds: how long deciding took.
-    public func record(_ result: Engine.Result, conversation: ConversationState?, processingNanoseconds: Int64) {
+    /// - Parameter conversation: the conversation's state after the record, asked for only by the few records whose figures need it.
+    public func record(_ result: Engine.Result, conversation: () -> ConversationState?, processingNanoseconds: Int64) {
         processingTimer.recordNanoseconds(processingNanoseconds)
         if result.unknownType != nil {
             recordsByOutcome["unknown_type"]?.increment()
@@ -106,12 +107,13 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
-    private func recordEvent(_ event: ConversationEvent, conversation: ConversationState?) {
+    private func recordEvent(_ event: ConversationEvent, conversation: () -> ConversationState?) {
         switch event.payload {
         case .started:
             conversationsStarted.increment()
         case .ended(let resolved, let csat):
-            let handledBy = conversation?.handoff == nil && conversation?.calledBack != true ? "bot" : "human"
+            let state = conversation()
+            let handledBy = state?.handoff == nil && state?.calledBack != true ? "bot" : "human"
             counter("handoffd_conversations_ended_total", [("resolved", String(resolved)), ("handled_by", handledBy)]).increment()
             if resolved && handledBy == "bot" { counter("handoffd_conversations_deflected_total").increment() }
             if let csat { recorder("handoffd_csat", [("handled_by", handledBy)]).record(csat) }
@@ -126,7 +128,7 @@ public final class PipelineMetrics: Sendable {
         }
     }
 
-    private func recordHandoff(_ data: JSONValue, conversation: ConversationState?) {
+    private func recordHandoff(_ data: JSONValue, conversation: () -> ConversationState?) {
         let category = data["category"]?.stringValue ?? "other"
         let queue = data["queue"]?.stringValue ?? "unknown"
         counter("handoffd_handoffs_total", [("category", category), ("queue", queue)]).increment()
@@ -137,7 +139,7 @@ public final class PipelineMetrics: Sendable {
         if let detected = data["detected_at"]?.stringValue.flatMap(Timestamp.init(rfc3339:)) {
             recorder("handoffd_time_to_escalation_seconds", [("from", "first_signal")]).record(Double(created.milliseconds(since: detected)) / 1000)
         }
-        if let start = conversation?.startedAt {
+        if let start = conversation()?.startedAt {
             recorder("handoffd_time_to_escalation_seconds", [("from", "start")]).record(Double(created.milliseconds(since: start)) / 1000)
         }
     }
