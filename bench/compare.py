@@ -3,7 +3,7 @@
 
     make bench-compare          (= scripts/bench-env.sh, release builds, then this script)
     .tools/bench-venv/bin/python bench/compare.py [--events 1000000] [--conversations 100000]
-        [--partitions 6] [--latency-seconds 45] [--skip-peer-latency] [--profile-handoffd]
+        [--partitions 6] [--latency-seconds 45] [--skip-peer-latency] [--handoffd-only] [--profile-handoffd]
 
 1. Starts Tansu (memory storage) on a free loopback port and creates the topics: support.conversations
    with --partitions, handoffd's outputs and its changelog (compacted, co-partitioned), and the peer's
@@ -24,6 +24,7 @@
    whose trigger_event_id is that input. Then the same for the peer, at the same rate.
 7. `handoff-bench memory`, and a table of everything. Logs and results.json: .tools/bench/run-<time>/.
 
+--handoffd-only loads the workload and runs only step 5, for trying a change or a setting (--set).
 --profile-handoffd instead loads the workload and runs only handoffd, under `perf record -g`, and prints
 its top costs (bench/perf_top.py); the profile stays in the run folder.
 """
@@ -586,6 +587,8 @@ def main() -> None:
                         help="only start handoffd (no backlog) and measure its latency paced at RATE events/s")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="a handoffd setting for an experiment (kafka.* or processing.*), e.g. processing.changelog_interval=0ms")
+    parser.add_argument("--handoffd-only", action="store_true",
+                        help="only load the workload and run handoffd on it (no limit, no peer, no latency): for trying a change")
     parser.add_argument("--profile-handoffd", action="store_true",
                         help="only load and run handoffd under `perf record -g` (its figures are then perturbed), and print its top costs")
     args = parser.parse_args()
@@ -642,6 +645,10 @@ def main() -> None:
         say(f"tansu rss after loading: {rss_mib(TANSU_PID):.0f} MiB")
         if args.profile_handoffd:
             return profile_handoffd(bootstrap, run, env, ends, tag, args.timeout)
+        if args.handoffd_only:
+            result, handoffd, _ = run_handoffd(bootstrap, run, env, ends, tag, args.timeout)
+            say(f"handoffd only: {SETTINGS or 'defaults'}: {result}")
+            return
         results["limit"] = run_limit(bootstrap, run, env, total, tag)
         results["peer"] = run_peer(bootstrap, run, ends, tag, args.timeout)
         say(f"peer: {results['peer']}")
