@@ -1,4 +1,4 @@
-import HandoffCore
+@testable import HandoffCore
 import Testing
 
 @Suite("Lexicon and NormalizedText")
@@ -149,6 +149,42 @@ struct LexiconTests {
         #expect(normalized.tokens == tokens)
         #expect(normalized.original == text)
         #expect(normalized.joined == " " + tokens.joined(separator: " ") + " ")
+    }
+
+    // MARK: - The ASCII fast paths give what the Unicode paths give
+
+    static let tokens = ["a", "ab", "abc", "abcdef", "cislo", "čaj", "ča", "çé", "日本語", "日本", "नमस्ते", "कि", "ñandú", "1234567"]
+
+    @Test("a token's length and prefix as characters, fast for ASCII", arguments: tokens)
+    func tokenCharacters(token: String) {
+        for count in 1...6 {
+            #expect(NormalizedText.has(token, atLeast: count) == (token.count >= count), "\(token) has at least \(count)")
+            #expect(NormalizedText.prefix(token, count) == String(token.prefix(count)), "\(token) prefix \(count)")
+        }
+    }
+
+    @Test("key-fact words of ASCII text split on bytes as on grapheme clusters")
+    func asciiWords() throws {
+        var texts = ["(order #123).", "\"quoted\" 'single' [bracket] <angle>", "...", "a\r\nb", "x\u{0B}y\u{0C}z\tw", "  lead and trail  ",
+                     "!?.,;:", "((nested)).", "'", "", "EUR 12,50 on 2026-11-26, call +49 30 1234567 or mail a.b@example.com."]
+        for (_, line) in try ExampleLines.all() {
+            if let text = (try? JSONParser.parse(String(line)))?["data"]?["text"]?.stringValue, text.utf8.allSatisfy({ $0 < 0x80 }) { texts.append(text) }
+        }
+        #expect(texts.count > 50)
+        for text in texts {
+            #expect(KeyFactExtractor.words(in: text).map(\.text) == KeyFactExtractor.unicodeWords(in: text).map(\.text), "\(text)")
+        }
+    }
+
+    @Test("the token filter never rules out a token it holds")
+    func tokenFilter() {
+        var filter = TokenFilter()
+        let held = (0..<5000).map { "word\($0)" }
+        for word in held { filter.insert(word.utf8) }
+        #expect(held.allSatisfy { filter.mayContain($0.utf8) })
+        // And it rules out most others (5 000 of 65 536 bits set): otherwise it saves nothing.
+        let ruledOut = (0..<10_000).filter { !filter.mayContain("other\($0)".utf8) }.count
+        #expect(ruledOut > 8_000)
     }
 
     // MARK: - Known gaps (see the report)

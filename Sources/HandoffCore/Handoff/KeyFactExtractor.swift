@@ -3,7 +3,7 @@
 public struct KeyFactExtractor: Sendable {
     public init() {}
 
-    private struct Word {
+    struct Word {
         var text: Substring
         /// Lower-cased, without accents or punctuation: computed only for the few words near a candidate.
         var folded: String { NormalizedText.tokenize(String(text)).joined() }
@@ -73,7 +73,45 @@ public struct KeyFactExtractor: Sendable {
         return facts.filter { seen.insert($0.value).inserted }
     }
 
-    private static func words(in text: String) -> [Word] {
+    static func words(in text: String) -> [Word] {
+        // Most messages are ASCII: split and trim their bytes, not their grapheme clusters (same words).
+        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return unicodeWords(in: text) }
+        let utf8 = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
+        var words: [Word] = []
+        var index = utf8.startIndex
+        while index < utf8.endIndex {
+            guard !isSpace(utf8[index]) else {
+                index = utf8.index(after: index)
+                continue
+            }
+            var start = index
+            while index < utf8.endIndex, !isSpace(utf8[index]) { index = utf8.index(after: index) }
+            var end = index
+            while start < end, isTrailingPunctuation(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+            while start < end, isLeadingPunctuation(utf8[start]) { start = utf8.index(after: start) }
+            words.append(Word(text: text[start..<end]))
+        }
+        return words
+    }
+
+    /// The ASCII characters of the trimmed sets of ``unicodeWords(in:)``.
+    private static func isTrailingPunctuation(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "."), UInt8(ascii: ","), UInt8(ascii: ";"), UInt8(ascii: ":"), UInt8(ascii: "!"), UInt8(ascii: "?"), UInt8(ascii: ")"),
+             UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"), UInt8(ascii: ">"): true
+        default: false
+        }
+    }
+
+    private static func isLeadingPunctuation(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "("), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "["), UInt8(ascii: "<"): true
+        default: false
+        }
+    }
+
+    static func unicodeWords(in text: String) -> [Word] {
         text.split(whereSeparator: { $0.isWhitespace }).map { raw in
             var slice = raw
             while let last = slice.last, ".,;:!?)\"'»“”]>".contains(last) { slice = slice.dropLast() }

@@ -24,6 +24,9 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
 
     private var byExactFirst: [String: [Int]] = [:]
     private var byPrefixFirst: [String: [Int]] = [:]
+    /// Most tokens start no pattern: these answer "certainly not" for them more cheaply than a look-up.
+    private var exactFilter = TokenFilter()
+    private var prefixFilter = TokenFilter()
     private(set) var entries: [Entry] = []
 
     public init(_ groups: [(Label, Double, [String])]) {
@@ -41,9 +44,12 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
         let index = entries.count
         entries.append(entry)
         if words.count == 1 && isPrefix {
-            byPrefixFirst[String(words[0].prefix(3)), default: []].append(index)
+            let prefix = String(words[0].prefix(3))
+            byPrefixFirst[prefix, default: []].append(index)
+            prefixFilter.insert(prefix.utf8)
         } else {
             byExactFirst[words[0], default: []].append(index)
+            exactFilter.insert(words[0].utf8)
         }
     }
 
@@ -53,13 +59,14 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
         var found: [Match] = []
         for position in tokens.indices {
             let token = tokens[position]
-            if let candidates = byExactFirst[token] {
+            if exactFilter.mayContain(token.utf8), let candidates = byExactFirst[token] {
                 for index in candidates where matchesAt(entries[index], tokens, position) {
                     let entry = entries[index]
                     found.append(Match(label: entry.label, weight: entry.weight, pattern: entry.pattern, position: position, length: entry.tokens.count))
                 }
             }
-            if token.count >= 3, let candidates = byPrefixFirst[String(token.prefix(3))] {
+            if NormalizedText.has(token, atLeast: 3), case let prefix = NormalizedText.prefix(token, 3), prefixFilter.mayContain(prefix.utf8),
+               let candidates = byPrefixFirst[prefix] {
                 for index in candidates where token.hasPrefix(entries[index].tokens[0]) {
                     let entry = entries[index]
                     found.append(Match(label: entry.label, weight: entry.weight, pattern: entry.pattern, position: position, length: 1))
@@ -82,6 +89,28 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
             }
         }
         return true
+    }
+}
+
+/// A set of byte strings that may answer "maybe" for one it does not hold, never "no" for one it holds:
+/// one bit per FNV-1a hash of the bytes, 65 536 bits.
+struct TokenFilter: Sendable {
+    private var bits = [UInt64](repeating: 0, count: 1024)
+
+    mutating func insert(_ bytes: some Sequence<UInt8>) {
+        let bit = Self.bit(bytes)
+        bits[bit >> 6] |= 1 << UInt64(bit & 63)
+    }
+
+    func mayContain(_ bytes: some Sequence<UInt8>) -> Bool {
+        let bit = Self.bit(bytes)
+        return bits[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
+
+    private static func bit(_ bytes: some Sequence<UInt8>) -> Int {
+        var hash: UInt32 = 2_166_136_261
+        for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+        return Int((hash ^ hash >> 16) & 0xFFFF)
     }
 }
 

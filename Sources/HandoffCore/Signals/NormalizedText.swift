@@ -85,4 +85,22 @@ public struct NormalizedText: Sendable {
 
     /// The folded tokens joined by single spaces, with a space at both ends, for phrase look-ups.
     public var joined: String { " " + tokens.joined(separator: " ") + " " }
+
+    // Tokens are mostly ASCII, where a character is a byte: only the others need Unicode's grapheme
+    // rules, which cost more than the look-ups they serve.
+
+    /// Whether a token has at least `count` characters.
+    static func has(_ token: String, atLeast count: Int) -> Bool {
+        if token.utf8.count < count { return false }
+        return isASCII(token) || token.count >= count
+    }
+
+    /// A token's first `count` characters (all of it when it is shorter).
+    static func prefix(_ token: String, _ count: Int) -> String {
+        isASCII(token) ? String(Substring(token.utf8.prefix(count))) : String(token.prefix(count))
+    }
+
+    private static func isASCII(_ token: String) -> Bool {
+        token.utf8.allSatisfy { $0 < 0x80 }
+    }
 }

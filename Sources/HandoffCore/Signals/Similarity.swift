@@ -5,8 +5,8 @@
 public enum Similarity {
     public static func stems(_ text: NormalizedText) -> Set<String> {
         var stems = Set<String>()
-        for token in text.tokens where token.count >= 3 && !stopWords.contains(token) {
-            stems.insert(String(token.prefix(5)))
+        for token in text.tokens where NormalizedText.has(token, atLeast: 3) && !stopWords.contains(token) {
+            stems.insert(NormalizedText.prefix(token, 5))
         }
         return stems
     }
