@@ -11,6 +11,7 @@ import Synchronization
 /// Figures, not tests: the baselines later work is held to.
 ///
 ///     handoff-bench [core|kafka|memory|all] [--events N] [--conversations N] [--brokers host:port]
+///     (core: decoding and text analysis alone, the decision core, the changelog's encoding)
 ///     handoff-bench limit --brokers host:port --group G --expect N [--topic T] [--batch 512]   (Limit.swift)
 @main
 struct Bench {
@@ -35,6 +36,7 @@ struct Bench {
         let conversations = try Workload.load(examples)
         print("handoff-bench: \(ProcessInfo.processInfo.activeProcessorCount) cores, librdkafka \(librdkafkaVersion), \(conversations.count) example conversations")
         if which == "core" || which == "all" {
+            decoding(Workload.records(conversations, target: 200_000))
             let engine = try core(conversations, events: Int(option("--events") ?? "") ?? 1_000_000)
             changelogEncoding(engine.conversations.values.map(\.state))
         }
@@ -65,6 +67,25 @@ struct Bench {
         print(String(format: "core: %d events in %.2f s = %.0f events/s (one core; decode + rules + output serialisation), %d outputs, %d conversations",
                      records.count, seconds, Double(records.count) / seconds, outputs, engine.conversations.count))
         return engine
+    }
+
+    /// What `serve` does to each record before the serial loop, on other cores: decoding, then the message's text analysed.
+    static func decoding(_ records: [(key: String, value: [UInt8])]) {
+        let decoder = EventDecoder()
+        let clock = ContinuousClock()
+        var start = clock.now
+        var events: [ConversationEvent] = []
+        events.reserveCapacity(records.count)
+        for record in records {
+            if case .conversation(let event) = decoder.decode(value: record.value, keyBytes: Array(record.key.utf8)) { events.append(event) }
+        }
+        let decoded = (clock.now - start).inSeconds
+        start = clock.now
+        var analysed = 0
+        for event in events where MessageAnalysis(event) != nil { analysed += 1 }
+        let analysis = (clock.now - start).inSeconds
+        print(String(format: "decoding: %d records, %.2f µs each; text analysis of %d messages, %.2f µs each (one core)",
+                     records.count, decoded / Double(records.count) * 1e6, analysed, analysis / Double(max(1, analysed)) * 1e6))
     }
 
     /// The changelog's encoding of the states the core run left (what `serve` writes per changed conversation).

@@ -195,7 +195,9 @@ public struct EventDecoder: Sendable {
     }
 
     private func mediaType(_ contentType: String) -> String {
-        contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
+        // What nearly every event says needs no splitting and lower-casing.
+        if contentType == "application/json" || contentType == "application/cloudevents+json" { return contentType }
+        return contentType.split(separator: ";", maxSplits: 1).first.map { $0.trimmingSpaces.lowercased() } ?? ""
     }
 
     private func timestamp(_ text: String, field: String, eventType: String) throws(DecodeFailure) -> Timestamp {

@@ -75,7 +75,8 @@ public struct JSONParser {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Room for a CloudEvents envelope or its data without growing (each growth hashes every key again).
+        var members: [String: JSONValue] = Dictionary(minimumCapacity: 12)
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
