@@ -97,17 +97,17 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
 struct TokenFilter: Sendable {
     private var bits = [UInt64](repeating: 0, count: 1024)
 
-    mutating func insert(_ bytes: some Sequence<UInt8>) {
+    mutating func insert(_ bytes: String.UTF8View) {
         let bit = Self.bit(bytes)
         bits[bit >> 6] |= 1 << UInt64(bit & 63)
     }
 
-    func mayContain(_ bytes: some Sequence<UInt8>) -> Bool {
+    func mayContain(_ bytes: String.UTF8View) -> Bool {
         let bit = Self.bit(bytes)
         return bits[bit >> 6] & (1 << UInt64(bit & 63)) != 0
     }
 
-    private static func bit(_ bytes: some Sequence<UInt8>) -> Int {
+    private static func bit(_ bytes: String.UTF8View) -> Int {
         var hash: UInt32 = 2_166_136_261
         for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         return Int((hash ^ hash >> 16) & 0xFFFF)

@@ -4,11 +4,13 @@
 /// letters, stop words removed): re-wordings of one answer score high, different answers low.
 public enum Similarity {
     public static func stems(_ text: NormalizedText) -> Set<String> {
-        var stems = Set<String>()
+        // Gathered first, so the set is made once at its size instead of growing (and hashing again) as it fills.
+        var stems: [String] = []
+        stems.reserveCapacity(text.tokens.count)
         for token in text.tokens where NormalizedText.has(token, atLeast: 3) && !stopWords.contains(token) {
-            stems.insert(NormalizedText.prefix(token, 5))
+            stems.append(NormalizedText.prefix(token, 5))
         }
-        return stems
+        return Set(stems)
     }
 
     public static func dice(_ lhs: Set<String>, _ rhs: Set<String>) -> Double {
