@@ -88,6 +88,49 @@ struct JSONParserTests {
         #expect(try JSONParser.parse(#"{"a":1,"a":2}"#) == .object(["a": .number(2)]))
     }
 
+    // MARK: - Documents read as members (the event decoder's reading)
+
+    @Test("a document as members: in order, the last of a duplicate counting, the nested object as members")
+    func documentMembers() throws {
+        guard case .object(let members, let nested) = try JSONParser.parseDocument(Array(#"{"a":1,"data":{"x":1,"x":[2]},"b":"c","a":3}"#.utf8), nested: "data") else {
+            Issue.record("an object is read as members")
+            return
+        }
+        #expect(members.pairs.map(\.name) == ["a", "data", "b", "a"])
+        #expect(members["a"] == .number(3) && members["b"] == .string("c") && members["missing"] == nil)
+        #expect(members["data"] == .object([:]), "stands for the nested members")
+        #expect(nested?["x"] == .array([.number(2)]))
+        // A later `data` that is no object replaces the nested members, and the other way round.
+        guard case .object(let replaced, let gone) = try JSONParser.parseDocument(Array(#"{"data":{"x":1},"data":"s"}"#.utf8), nested: "data"),
+              case .object(_, let back) = try JSONParser.parseDocument(Array(#"{"data":"s","data":{"y":2}}"#.utf8), nested: "data") else {
+            Issue.record("objects are read as members")
+            return
+        }
+        #expect(replaced["data"] == .string("s") && gone == nil)
+        #expect(back?["y"] == .number(2))
+        guard case .value(let array) = try JSONParser.parseDocument(Array("[1]".utf8), nested: "data") else {
+            Issue.record("an array is read as a value")
+            return
+        }
+        #expect(array == .array([.number(1)]))
+    }
+
+    @Test("a document read as members fails where and as the parse into a value fails",
+          arguments: [#"{"a":1"#, #"{"a" 1}"#, #"{"data":{"x":}}"#, #"{"data":{"x":1}"#, #"{"a":1} x"#, #"{1:2}"#, #"{"a":"\x"}"#, "", "[1,]"])
+    func documentFailures(text: String) {
+        let bytes = Array(text.utf8)
+        let parsed = #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bytes) }
+        let read = #expect(throws: JSONParser.Failure.self) { try JSONParser.parseDocument(bytes, nested: "data") }
+        #expect(parsed == read)
+    }
+
+    @Test("strings of ASCII and of other UTF-8 are read alike")
+    func utf8Strings() throws {
+        #expect(try JSONParser.parse(#"["plain","Grüße aus Köln","日本","a\u00e9"]"#) == .array([.string("plain"), .string("Grüße aus Köln"), .string("日本"), .string("aé")]))
+        #expect(String(utf8: Array("Grüße".utf8)[...]) == "Grüße")
+        #expect(String(utf8: [0x61, 0xFF][...]) == nil)
+    }
+
     // MARK: - Rejections
 
     @Test(

@@ -28,7 +28,7 @@ public enum DeadLetter {
             "received_at": .string(now.rfc3339),
         ]
         if let type = failure.eventType { data["event_type"] = .string(type) }
-        let keyText = key.flatMap { String(validating: $0, as: UTF8.self) }
+        let keyText = key.flatMap { String(utf8: $0[...]) }
         if let keyText { data["key"] = .string(keyText) }
         return OutputEvent(channel: .deadLetter, key: keyText, id: "dl/\(origin.topic)/\(origin.partition)/\(origin.offset)",
                            type: EventType.deadLetter, subject: nil, time: now, data: .object(data))

@@ -33,7 +33,7 @@ public struct EventDecoder: Sendable {
 
     /// Decodes one record whose Kafka key is raw bytes (a key that is not UTF-8 counts as none).
     public func decode(value: [UInt8], headers: [(String, [UInt8])] = [], keyBytes: [UInt8]?) -> Outcome {
-        decode(value: value, headers: headers, key: keyBytes.flatMap { String(validating: $0, as: UTF8.self) })
+        decode(value: value, headers: headers, key: keyBytes.flatMap { String(utf8: $0[...]) })
     }
 
     private func decodeThrowing(value: [UInt8], headers: [(String, [UInt8])], key: String?) throws(DecodeFailure) -> Outcome {
@@ -94,7 +94,20 @@ public struct EventDecoder: Sendable {
         var type: String
         var time: Timestamp
         var subject: String?
-        var data: JSONValue
+        var data: Data
+    }
+
+    /// `data`: an object read as members (what every known event has), or any other JSON value (refused).
+    enum Data {
+        case object(JSONParser.Members)
+        case other(JSONValue)
+
+        init(_ document: JSONParser.Document) {
+            switch document {
+            case .object(let members, _): self = .object(members)
+            case .value(let value): self = .other(value)
+            }
+        }
     }
 
     private func structuredEnvelope(value: [UInt8], headers: [(String, [UInt8])]) throws(DecodeFailure) -> EnvelopeRead {
@@ -104,14 +117,17 @@ public struct EventDecoder: Sendable {
                 throw DecodeFailure(.unsupportedContentType, "content-type '\(contentType)' is not supported; send application/cloudevents+json (structured mode) or ce_* headers (binary mode)")
             }
         }
-        let json: JSONValue
+        let document: JSONParser.Document
         do {
-            json = try JSONParser.parse(value)
+            document = try JSONParser.parseDocument(value, nested: "data")
         } catch {
             throw DecodeFailure(.notJSON, "the value is not JSON: \(error)")
         }
-        guard case .object(let members) = json else {
-            throw DecodeFailure(.notCloudEvent, "the value is a JSON \(json.typeName), not a CloudEvents envelope object")
+        guard case .object(let members, let nestedData) = document else {
+            if case .value(let json) = document {
+                throw DecodeFailure(.notCloudEvent, "the value is a JSON \(json.typeName), not a CloudEvents envelope object")
+            }
+            preconditionFailure()
         }
         guard members["specversion"] != nil else {
             throw DecodeFailure(.notCloudEvent, "the JSON object has no 'specversion': not a CloudEvents envelope (structured mode) and no ce_specversion header (binary mode)")
@@ -130,9 +146,11 @@ public struct EventDecoder: Sendable {
                 throw typed.failure(.unsupportedContentType, "datacontenttype '\(contentType)' is not supported; data must be JSON")
             }
         }
-        guard let data = members["data"], data != .null else {
+        guard let dataValue = members["data"], dataValue != .null else {
             throw typed.failure(.missingField, "required field 'data' is missing")
         }
+        // An object `data` was read as members (`dataValue` stands for it); anything else is as it came.
+        let data: Data = nestedData.map { .object($0) } ?? .other(dataValue)
         let source = try typed.string("source", maxLength: Self.maxSourceLength)
         if source.isEmpty { throw typed.failure(.invalidValue, "field 'source' must not be empty") }
         return .known(Envelope(
@@ -168,9 +186,9 @@ public struct EventDecoder: Sendable {
                 throw DecodeFailure(.unsupportedContentType, "binary mode: content-type '\(contentType)' is not supported; data must be JSON", eventType: type)
             }
         }
-        let data: JSONValue
+        let data: Data
         do {
-            data = try JSONParser.parse(value)
+            data = Data(try JSONParser.parseDocument(value, nested: nil))
         } catch {
             throw DecodeFailure(.notJSON, "binary mode: the value (data) is not JSON: \(error)", eventType: type)
         }
@@ -211,7 +229,8 @@ public struct EventDecoder: Sendable {
 
     private func dataReader(_ envelope: Envelope) throws(DecodeFailure) -> FieldReader {
         guard case .object(let members) = envelope.data else {
-            throw DecodeFailure(.wrongType, "'data' must be a JSON object, got \(envelope.data.typeName)", eventType: envelope.type)
+            let typeName = if case .other(let value) = envelope.data { value.typeName } else { "object" }
+            throw DecodeFailure(.wrongType, "'data' must be a JSON object, got \(typeName)", eventType: envelope.type)
         }
         return FieldReader(object: members, path: "data", eventType: envelope.type, limits: limits)
     }

@@ -1,6 +1,6 @@
 /// Reads typed fields out of a JSON object and names the exact field when one is missing or mistyped.
 struct FieldReader {
-    let object: [String: JSONValue]
+    let object: JSONParser.Members
     /// Where the object sits in the event (`data`, the envelope, …), for messages.
     let path: String
     let eventType: String?

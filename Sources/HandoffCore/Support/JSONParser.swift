@@ -33,6 +33,42 @@ public struct JSONParser {
         try parse(Array(text.utf8))
     }
 
+    /// An object's members in document order. A reader that looks up a few names in a small object
+    /// (the event decoder) finds them faster in a list than a dictionary takes to build. A name given
+    /// twice counts with its last value, as in ``JSONValue/object(_:)``.
+    public struct Members: Sendable {
+        public var pairs: [(name: String, value: JSONValue)]
+
+        public subscript(name: String) -> JSONValue? {
+            for pair in pairs.reversed() where pair.name == name { return pair.value }
+            return nil
+        }
+    }
+
+    /// A document read for the event decoder: an object as its members, with the object value of the
+    /// member `nested` as members too (the value in `members` then stands for it as an empty object);
+    /// any other document as a value.
+    public enum Document {
+        case object(Members, nested: Members?)
+        case value(JSONValue)
+    }
+
+    /// Parses one JSON document like ``parse(_:maxDepth:)``, with the same failures, into a ``Document``.
+    public static func parseDocument(_ bytes: [UInt8], nested: String?, maxDepth: Int = 64) throws(Failure) -> Document {
+        var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
+        parser.skipWhitespace()
+        let document: Document
+        if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") {
+            let (members, inner) = try parser.parseMembers(nested: nested)
+            document = .object(members, nested: inner)
+        } else {
+            document = .value(try parser.parseValue())
+        }
+        parser.skipWhitespace()
+        if parser.index != bytes.count { throw parser.fail("unexpected data after the JSON value") }
+        return document
+    }
+
     private func fail(_ problem: String) -> Failure { Failure(offset: index, problem: problem) }
 
     private mutating func skipWhitespace() {
@@ -74,29 +110,69 @@ public struct JSONParser {
     private mutating func parseObject() throws(Failure) -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        index += 1
         // Room for a CloudEvents envelope or its data without growing (each growth hashes every key again).
         var members: [String: JSONValue] = Dictionary(minimumCapacity: 12)
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            return .object(members)
-        }
-        while true {
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            index += 1
-            skipWhitespace()
+        guard try openObject() else { return .object(members) }
+        repeat {
+            let key = try parseMemberName()
             members[key] = try parseValue()
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end of input in an object") }
-            if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw fail("expected ',' or '}'")
-        }
+        } while try nextMember()
+        return .object(members)
+    }
+
+    /// ``parseObject()`` into a list; the object value of member `nested` read the same way.
+    private mutating func parseMembers(nested: String?) throws(Failure) -> (Members, nested: Members?) {
+        try enter()
+        defer { depth -= 1 }
+        var pairs: [(name: String, value: JSONValue)] = []
+        pairs.reserveCapacity(12)
+        var inner: Members?
+        guard try openObject() else { return (Members(pairs: pairs), nil) }
+        repeat {
+            let key = try parseMemberName()
+            if let nested, key == nested {
+                if index < bytes.count, bytes[index] == UInt8(ascii: "{") {
+                    inner = try parseMembers(nested: nil).0
+                    pairs.append((key, .object([:])))
+                } else {
+                    inner = nil
+                    pairs.append((key, try parseValue()))
+                }
+            } else {
+                pairs.append((key, try parseValue()))
+            }
+        } while try nextMember()
+        return (Members(pairs: pairs), inner)
+    }
+
+    /// Steps past an object's `{`; false when the object is empty (its `}` is passed too).
+    private mutating func openObject() throws(Failure) -> Bool {
+        index += 1
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "}") else { return true }
+        index += 1
+        return false
+    }
+
+    /// Reads `"name" :` and the whitespace after it; the member's value comes next.
+    private mutating func parseMemberName() throws(Failure) -> String {
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
+        let key = try parseString()
+        skipWhitespace()
+        guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        index += 1
+        skipWhitespace()
+        return key
+    }
+
+    /// After a member's value: true when another member follows its `,`, false after the object's `}`.
+    private mutating func nextMember() throws(Failure) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end of input in an object") }
+        if bytes[index] == UInt8(ascii: ",") { index += 1; return true }
+        if bytes[index] == UInt8(ascii: "}") { index += 1; return false }
+        throw fail("expected ',' or '}'")
     }
 
     private mutating func parseArray() throws(Failure) -> JSONValue {
@@ -129,7 +205,7 @@ public struct JSONParser {
             if byte == UInt8(ascii: "\"") {
                 let slice = bytes[start..<index]
                 index += 1
-                guard let text = String(validating: slice, as: UTF8.self) else {
+                guard let text = String(utf8: slice) else {
                     throw Failure(offset: start, problem: "invalid UTF-8 in a string")
                 }
                 return text
@@ -144,7 +220,7 @@ public struct JSONParser {
             switch byte {
             case UInt8(ascii: "\""):
                 index += 1
-                guard let text = String(validating: buffer, as: UTF8.self) else {
+                guard let text = String(utf8: buffer[...]) else {
                     throw Failure(offset: start, problem: "invalid UTF-8 in a string")
                 }
                 return text
