@@ -88,7 +88,8 @@ struct Demo: AsyncParsableCommand {
 
 func makeLogger(level: String) -> Logger {
     LoggingSystem.bootstrap { label in
-        var handler = StreamLogHandler.standardError(label: label)
+        // Written by a thread of its own (BackgroundLogWriter): a line costs the processing loop no system call.
+        var handler = StreamLogHandler(label: label, stream: BackgroundLogWriter.standardError.stream)
         handler.logLevel = Logger.Level(rawValue: level) ?? .info
         return handler
     }
