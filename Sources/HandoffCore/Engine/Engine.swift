@@ -99,11 +99,16 @@ public struct Engine: Sendable {
             if let last = machine.state.lastOffset, origin.offset <= last {
                 result.isRedelivery = true
                 result.ignored.append("record at offset \(origin.offset) was already applied (state restored up to \(last))")
-                put(machine, event.conversationID)
+                put(consume machine, event.conversationID)
                 return result
             }
             touched.insert(event.conversationID)
-            let actions = machine.handle(event, policy: policy, now: time, advisor: advisor.map(withOwnBookings), analysis: analysis)
+            // Most records come with no booking of this instance waiting to be merged: the advisor goes as it is.
+            let actions = if ownBookings.count > 0, let advisor {
+                machine.handle(event, policy: policy, now: time, advisor: withOwnBookings(advisor), analysis: analysis)
+            } else {
+                machine.handle(event, policy: policy, now: time, advisor: advisor, analysis: analysis)
+            }
             machine.noteApplied(offset: origin.offset)
             for action in actions {
                 switch action {
@@ -117,8 +122,10 @@ public struct Engine: Sendable {
                     result.ignored.append("event \(event.id) was already applied (re-delivery)")
                 }
             }
-            noteCallbacks(result.outputs, of: machine.state)
-            put(machine, event.conversationID)
+            if !machine.state.callbacks.isEmpty || result.outputs.contains(where: { $0.channel == .callbacks }) {
+                noteCallbacks(result.outputs, of: machine.state)
+            }
+            put(consume machine, event.conversationID)
         }
         return result
     }
@@ -156,7 +163,6 @@ public struct Engine: Sendable {
     }
 
     private func withOwnBookings(_ advisor: QueueAdvisor) -> QueueAdvisor {
-        guard ownBookings.count > 0 else { return advisor }
         var advisor = advisor
         advisor.book.merge(ownBookings)
         return advisor
