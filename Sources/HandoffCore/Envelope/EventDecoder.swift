@@ -123,11 +123,13 @@ public struct EventDecoder: Sendable {
         } catch {
             throw DecodeFailure(.notJSON, "the value is not JSON: \(error)")
         }
-        guard case .object(let members, let nestedData) = document else {
-            if case .value(let json) = document {
-                throw DecodeFailure(.notCloudEvent, "the value is a JSON \(json.typeName), not a CloudEvents envelope object")
-            }
-            preconditionFailure()
+        let members: JSONParser.Members
+        let nestedData: JSONParser.Members?
+        switch document {
+        case .object(let object, let nested):
+            (members, nestedData) = (object, nested)
+        case .value(let json):
+            throw DecodeFailure(.notCloudEvent, "the value is a JSON \(json.typeName), not a CloudEvents envelope object")
         }
         guard members["specversion"] != nil else {
             throw DecodeFailure(.notCloudEvent, "the JSON object has no 'specversion': not a CloudEvents envelope (structured mode) and no ce_specversion header (binary mode)")

@@ -75,7 +75,7 @@ public struct KeyFactExtractor: Sendable {
 
     static func words(in text: String) -> [Word] {
         // Most messages are ASCII: split and trim their bytes, not their grapheme clusters (same words).
-        guard text.utf8.allSatisfy({ $0 < 0x80 }) else { return unicodeWords(in: text) }
+        guard text.isASCII else { return unicodeWords(in: text) }
         let utf8 = text.utf8
         func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0D).contains(byte) }
         var words: [Word] = []

@@ -92,15 +92,11 @@ public struct NormalizedText: Sendable {
     /// Whether a token has at least `count` characters.
     static func has(_ token: String, atLeast count: Int) -> Bool {
         if token.utf8.count < count { return false }
-        return isASCII(token) || token.count >= count
+        return token.isASCII || token.count >= count
     }
 
     /// A token's first `count` characters (all of it when it is shorter).
     static func prefix(_ token: String, _ count: Int) -> String {
-        isASCII(token) ? String(Substring(token.utf8.prefix(count))) : String(token.prefix(count))
-    }
-
-    private static func isASCII(_ token: String) -> Bool {
-        token.utf8.allSatisfy { $0 < 0x80 }
+        token.isASCII ? String(Substring(token.utf8.prefix(count))) : String(token.prefix(count))
     }
 }

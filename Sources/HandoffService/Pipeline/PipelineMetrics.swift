@@ -68,9 +68,9 @@ public final class PipelineMetrics: Sendable {
 
     /// Records one processed record.
     /// - Parameters:
-    ///   - conversation: the state of the record's conversation after it was applied, if any.
+    ///   - conversation: the state of the record's conversation after it was applied, if any; asked for
+    ///     only by the few records whose figures need it.
     ///   - processingNanoseconds: how long deciding took.
-    /// - Parameter conversation: the conversation's state after the record, asked for only by the few records whose figures need it.
     public func record(_ result: Engine.Result, conversation: () -> ConversationState?, processingNanoseconds: Int64) {
         processingTimer.recordNanoseconds(processingNanoseconds)
         if result.unknownType != nil {
