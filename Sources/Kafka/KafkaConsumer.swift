@@ -49,6 +49,8 @@ public final class KafkaConsumer: Sendable {
         /// The count at a partition's last revocation, and at the last rewind (of every partition).
         var revokedAt: [TopicPartition: UInt64] = [:]
         var rewoundAt: UInt64 = 0
+        /// Where librdkafka last reported the end of a partition (readers outside the group ask for it).
+        var endsReached: [TopicPartition: Int64] = [:]
         /// A rewind asked for: the poll thread performs it between two polls (see ``rewindToCommitted(timeout:)``).
         var rewind: (timeout: Duration, done: CheckedContinuation<KafkaError?, Never>)?
         var count: Int { messages.count - head }
@@ -79,6 +81,8 @@ public final class KafkaConsumer: Sendable {
             isGroup = false
             ownRebalance = nil
             configuration["enable.auto.commit"] = "false"
+            // A reader to the end needs to know when it got there: see ``readToEnd``.
+            if configuration["enable.partition.eof"] == nil { configuration["enable.partition.eof"] = "true" }
             if configuration["group.id"] == nil { configuration["group.id"] = "handoffd-reader-\(UUID().uuidString)" }
         }
         // A broker may hold an idle fetch this long before answering; handoffs are latency-bound,
@@ -183,6 +187,10 @@ public final class KafkaConsumer: Sendable {
         guard let message = rd_kafka_consumer_poll(pointer.raw, 100) else { return }
         defer { rd_kafka_message_destroy(message) }
         let record = message.pointee
+        if record.err == RD_KAFKA_RESP_ERR__PARTITION_EOF, let topic = record.rkt.map({ String(cString: rd_kafka_topic_name($0)) }) {
+            state.withLock { $0.endsReached[TopicPartition(topic: topic, partition: record.partition)] = record.offset }
+            return
+        }
         if record.err != RD_KAFKA_RESP_ERR_NO_ERROR {
             if record.err != RD_KAFKA_RESP_ERR__PARTITION_EOF {
                 logger.warning("consumer error: \(String(cString: rd_kafka_err2str(record.err)))")
@@ -380,6 +388,10 @@ public final class KafkaConsumer: Sendable {
                 records.append(message)
                 if let end = ends[message.topicPartition], message.offset + 1 >= end { ends[message.topicPartition] = nil }
             }
+            // The last offsets of a partition may be records never delivered: transaction markers, and the
+            // records of an aborted transaction. librdkafka's end-of-partition event still gets past them.
+            let reached = consumer.state.withLock { $0.endsReached }
+            for (partition, end) in ends where (reached[partition] ?? -1) >= end { ends[partition] = nil }
         }
         // Some brokers report the end of a partition as the base offset of its last batch + 1 (Tansu
         // does): the rest of that batch lies beyond the reported end. Read on until nothing more comes.

@@ -552,15 +552,11 @@ public final class HandoffPipeline: Service, Sendable {
         var ahead = takeAhead()
         defer { ahead.cancel() }
         while let batch = await ahead.value, !Task.isCancelled {
+            ahead = takeAhead()
             guard let transactions else {
-                ahead = takeAhead()
                 try await round(batch)
                 continue
             }
-            // Exactly once takes the next batch only after the round's transaction ended: with the batch
-            // taken ahead, the e2e crash test's restore after an aborted transaction did not finish (see
-            // the performance issue's notes); until that is understood, this mode keeps its old order.
-            defer { ahead = takeAhead() }
             consumedOffsets.removeAll(keepingCapacity: true)
             do {
                 try transactions.begin()
