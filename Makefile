@@ -1,6 +1,6 @@
 # handoffd — the two commands a user needs: `make demo` and `make test`.
 SWIFT ?= swift
-APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev kcat pkg-config
+APT_PACKAGES := librdkafka-dev libcurl4-openssl-dev libjemalloc-dev kcat pkg-config
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 BIN := .build/debug/handoffd
 

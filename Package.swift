@@ -89,7 +89,11 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: strict
+            swiftSettings: strict,
+            // jemalloc as the process's allocator (libjemalloc-dev): the daemon allocates and frees on
+            // many threads at once, where glibc's arenas cost it about an eighth of its throughput
+            // (docs/performance.md). Linked by the executable only; libraries and tests keep the system's.
+            linkerSettings: [.linkedLibrary("jemalloc", .when(platforms: [.linux]))]
         ),
         .executableTarget(
             name: "handoff-bench",
