@@ -115,13 +115,38 @@ struct JSONParserTests {
         #expect(array == .array([.number(1)]))
     }
 
-    @Test("a document read as members fails where and as the parse into a value fails",
-          arguments: [#"{"a":1"#, #"{"a" 1}"#, #"{"data":{"x":}}"#, #"{"data":{"x":1}"#, #"{"a":1} x"#, #"{1:2}"#, #"{"a":"\x"}"#, "", "[1,]"])
+    @Test("a document read as members fails where and as the parse into a value fails, also in members it skips",
+          arguments: [#"{"a":1"#, #"{"a" 1}"#, #"{"data":{"x":}}"#, #"{"data":{"x":1}"#, #"{"a":1} x"#, #"{1:2}"#, #"{"a":"\x"}"#, "", "[1,]",
+                      #"{"data":{"x":"\x"}}"#, #"{"data":{"x":[1,]}}"#, #"{"data":{"x":"open}}"#, #"{"data":{"x":"\u00"}}"#, "{\"data\":{\"x\":\"a\u{1}\"}}",
+                      #"{"data":{"x":{"y" 1}}}"#, #"{"data":{"x":{"y":1,}}}"#, #"{"data":{"x":tru}}"#, #"{"data":{"x":01}}"#, #"{"data":{"x":"\ud800"}}"#,
+                      #"{"data":{"x":[[[[[[1]]]]]]}}"#, #"{"data":{"x":1 "y":2}}"#])
     func documentFailures(text: String) {
         let bytes = Array(text.utf8)
-        let parsed = #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bytes) }
-        let read = #expect(throws: JSONParser.Failure.self) { try JSONParser.parseDocument(bytes, nested: "data") }
+        let parsed = #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bytes, maxDepth: 6) }
+        let read = #expect(throws: JSONParser.Failure.self) { try JSONParser.parseDocument(bytes, nested: "data", maxDepth: 6) }
+        let skipped = #expect(throws: JSONParser.Failure.self) { try JSONParser.parseDocument(bytes, nested: "data", keeping: ["y"], maxDepth: 6) }
         #expect(parsed == read)
+        #expect(parsed == skipped)
+    }
+
+    @Test("a nested object read for a few members: those kept are read as the parse reads them, the others are not built")
+    func documentKeeping() throws {
+        let text = #"{"type":"t","data":{"big":{"a":[1,{"b":"c\"d"}],"e":null},"id":"h-1","text":"Grüße \u00e9 \"q\"","n":-1.5e3,"list":["x",true,false],"id":"h-2","k":{"z":[]}}}"#
+        let bytes = Array(text.utf8)
+        guard case .object(let envelope, let data?) = try JSONParser.parseDocument(bytes, nested: "data", keeping: ["id", "text", "k", "absent"]),
+              case .object(let all)? = try JSONParser.parse(bytes)["data"] else {
+            Issue.record("an object with an object `data` is read as members")
+            return
+        }
+        #expect(envelope["type"] == .string("t"), "the envelope keeps every member")
+        #expect(data.pairs.map(\.name) == ["id", "text", "id", "k"])
+        #expect(data.object == .object(["id": all["id"]!, "text": all["text"]!, "k": all["k"]!]))
+        #expect(data["id"] == .string("h-2") && data["big"] == nil && data["n"] == nil && data["list"] == nil)
+        // Bytes that are no UTF-8, in a member skipped, fail as in the parse.
+        let broken = Array(#"{"data":{"x":""#.utf8) + [0xC3, 0x28] + Array(#"","y":1}}"#.utf8)
+        let parsed = #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(broken) }
+        let skipped = #expect(throws: JSONParser.Failure.self) { try JSONParser.parseDocument(broken, nested: "data", keeping: ["y"]) }
+        #expect(parsed != nil && parsed == skipped)
     }
 
     @Test("strings of ASCII and of other UTF-8 are read alike")

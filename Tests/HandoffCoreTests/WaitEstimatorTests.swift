@@ -18,6 +18,33 @@ struct WaitEstimatorTests {
         AgentStatus(agentID: id, status: status, queues: queues, capacity: capacity, time: t0)
     }
 
+    @Test("the view read from a log's few members it needs is the view read from whole snapshots")
+    func snapshotMembers() throws {
+        var engine = Engine(policy: EscalationPolicy())
+        var whole = QueueView()
+        var few = QueueView()
+        var snapshots = 0
+        var statuses: Set<String> = []
+        for (offset, (_, line)) in try ExampleLines.all().enumerated() {
+            let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: Int64(offset)), now: nil)
+            for output in result.outputs where output.type == EventType.handoffCreated || output.type == EventType.handoffUpdated {
+                let record = JSONWriter.bytes(output.envelope(source: "urn:test"))
+                let data = try #require(try JSONParser.parse(record)["data"])
+                guard case .object(_, let members?) = try JSONParser.parseDocument(record, nested: "data", keeping: QueueView.snapshotMembers) else {
+                    Issue.record("a snapshot's data is an object")
+                    continue
+                }
+                if case .object(let all) = data { #expect(members.pairs.count < all.count, "the summary and transcript are not kept") }
+                whole.apply(snapshot: data)
+                few.apply(snapshot: members.object)
+                snapshots += 1
+                statuses.insert(data["status"]?.stringValue ?? "")
+                #expect(few.open == whole.open && few.history == whole.history)
+            }
+        }
+        #expect(snapshots >= 10 && statuses.isSuperset(of: ["waiting", "accepted", "completed"]), "\(snapshots) snapshots, \(statuses)")
+    }
+
     @Test("handoffs whose close was never logged leave the view after stale_after: they no longer count ahead or take a slot")
     func expiry() {
         var view = QueueView()

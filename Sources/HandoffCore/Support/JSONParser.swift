@@ -43,6 +43,9 @@ public struct JSONParser {
             for pair in pairs.reversed() where pair.name == name { return pair.value }
             return nil
         }
+
+        /// The members as an object value.
+        public var object: JSONValue { .object(Dictionary(pairs, uniquingKeysWith: { $1 })) }
     }
 
     /// A document read for the event decoder: an object as its members, with the object value of the
@@ -54,12 +57,14 @@ public struct JSONParser {
     }
 
     /// Parses one JSON document like ``parse(_:maxDepth:)``, with the same failures, into a ``Document``.
-    public static func parseDocument(_ bytes: [UInt8], nested: String?, maxDepth: Int = 64) throws(Failure) -> Document {
+    /// - Parameter keeping: the names of the nested object's members to keep; the others are checked
+    ///   the same way but not built (a reader that needs a few members of a large object). nil keeps all.
+    public static func parseDocument(_ bytes: [UInt8], nested: String?, keeping: Set<String>? = nil, maxDepth: Int = 64) throws(Failure) -> Document {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let document: Document
         if parser.index < bytes.count, bytes[parser.index] == UInt8(ascii: "{") {
-            let (members, inner) = try parser.parseMembers(nested: nested)
+            let (members, inner) = try parser.parseMembers(nested: nested, nestedKeeping: keeping)
             document = .object(members, nested: inner)
         } else {
             document = .value(try parser.parseValue())
@@ -120,8 +125,9 @@ public struct JSONParser {
         return .object(members)
     }
 
-    /// ``parseObject()`` into a list; the object value of member `nested` read the same way.
-    private mutating func parseMembers(nested: String?) throws(Failure) -> (Members, nested: Members?) {
+    /// ``parseObject()`` into a list of the members named in `keeping` (all when nil); the object value
+    /// of member `nested` read the same way, keeping those named in `nestedKeeping`.
+    private mutating func parseMembers(nested: String?, nestedKeeping: Set<String>? = nil, keeping: Set<String>? = nil) throws(Failure) -> (Members, nested: Members?) {
         try enter()
         defer { depth -= 1 }
         var pairs: [(name: String, value: JSONValue)] = []
@@ -130,9 +136,11 @@ public struct JSONParser {
         guard try openObject() else { return (Members(pairs: pairs), nil) }
         repeat {
             let key = try parseMemberName()
-            if let nested, key == nested {
+            if let keeping, !keeping.contains(key) {
+                try skipValue()
+            } else if let nested, key == nested {
                 if index < bytes.count, bytes[index] == UInt8(ascii: "{") {
-                    inner = try parseMembers(nested: nil).0
+                    inner = try parseMembers(nested: nil, keeping: nestedKeeping).0
                     pairs.append((key, .object([:])))
                 } else {
                     inner = nil
@@ -176,23 +184,53 @@ public struct JSONParser {
     }
 
     private mutating func parseArray() throws(Failure) -> JSONValue {
+        var elements: [JSONValue] = []
+        try readElements { parser throws(Failure) in elements.append(try parser.parseValue()) }
+        return .array(elements)
+    }
+
+    /// Steps through an array from its `[` past its `]`, `element` reading each element.
+    private mutating func readElements(_ element: (inout JSONParser) throws(Failure) -> Void) throws(Failure) {
         try enter()
         defer { depth -= 1 }
         index += 1
-        var elements: [JSONValue] = []
         skipWhitespace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
             index += 1
-            return .array(elements)
+            return
         }
         while true {
             skipWhitespace()
-            elements.append(try parseValue())
+            try element(&self)
             skipWhitespace()
             guard index < bytes.count else { throw fail("unexpected end of input in an array") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-            if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(elements) }
+            if bytes[index] == UInt8(ascii: "]") { index += 1; return }
             throw fail("expected ',' or ']'")
+        }
+    }
+
+    /// Steps over one value with the checks of ``parseValue()``, building no object, array or plain
+    /// ASCII string (a string with an escape or other UTF-8 is parsed, to check it).
+    private mutating func skipValue() throws(Failure) {
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        switch bytes[index] {
+        case UInt8(ascii: "{"):
+            try enter()
+            defer { depth -= 1 }
+            guard try openObject() else { return }
+            repeat {
+                _ = try parseMemberName()
+                try skipValue()
+            } while try nextMember()
+        case UInt8(ascii: "["):
+            try readElements { parser throws(Failure) in try parser.skipValue() }
+        case UInt8(ascii: "\""):
+            var end = index + 1
+            while end < bytes.count, (0x20..<0x80).contains(bytes[end]), bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\") { end += 1 }
+            if end < bytes.count, bytes[end] == UInt8(ascii: "\"") { index = end + 1 } else { _ = try parseString() }
+        default:
+            _ = try parseValue()
         }
     }
 

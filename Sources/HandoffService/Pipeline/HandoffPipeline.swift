@@ -830,12 +830,13 @@ public final class HandoffPipeline: Service, Sendable {
                             if case .agentStatus(let status) = decoder.decode(value: message.value, headers: message.headers, key: message.keyString) {
                                 globalView.apply(agent: status)
                             }
-                        } else if let envelope = try? JSONParser.parse(message.value), let data = envelope["data"] {
-                            if message.topic == topics.callbacks {
+                        } else if message.topic == topics.callbacks {
+                            if let envelope = try? JSONParser.parse(message.value), let data = envelope["data"] {
                                 globalView.apply(callbackEvent: envelope["type"]?.stringValue ?? "", data: data)
-                            } else {
-                                globalView.apply(handoffSnapshot: data)
                             }
+                        } else if case .object(_, let data?)? = try? JSONParser.parseDocument(message.value, nested: "data", keeping: QueueView.snapshotMembers) {
+                            // A snapshot carries its summary and transcript too: only what the queue view reads is built.
+                            globalView.apply(handoffSnapshot: data.object)
                         }
                     }
                 }
