@@ -28,7 +28,7 @@ extension ConversationState {
                     "causes": .array(reply.failureCauses.map(JSONValue.string)), "grounded": .bool(reply.grounded),
                     "confidence": reply.confidence.map(JSONValue.number) ?? .null,
                     "cannot_help": .bool(reply.cues.cannotHelp), "clarifying": .bool(reply.cues.isClarifyingQuestion),
-                    "length": .number(Double(reply.cues.length)), "stems": .array(reply.stems.sorted().map(JSONValue.string)),
+                    "length": .number(Double(reply.cues.length)), "stems": .array(reply.stems.sorted.map(JSONValue.string)),
                     "similarity": .number(reply.similarityToPrevious),
                 ])
             }),
@@ -40,7 +40,7 @@ extension ConversationState {
             "key_facts": .array(keyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "id": .string($0.messageID)]) }),
             "topics": .object(topics.byCategory.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .number($1.value) }),
             "topic_evidence": .object(topics.evidence.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .array($1.value.map(JSONValue.string)) }),
-            "recent_stems": .array(recentCustomerStems.map { .array($0.sorted().map(JSONValue.string)) }),
+            "recent_stems": .array(recentCustomerStems.map { .array($0.sorted.map(JSONValue.string)) }),
             "last_customer_message": optional(lastCustomerMessageID),
             "offers_made": .number(Double(offersMade)),
             "offered_this_cycle": .bool(offeredThisCycle),

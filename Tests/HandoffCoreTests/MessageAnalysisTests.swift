@@ -45,3 +45,30 @@ struct MessageAnalysisTests {
         #expect(MessageAnalysis(event(.handoffRequested(messageID: nil))) == nil)
     }
 }
+
+@Suite("Stems and their similarity")
+struct StemsTests {
+    @Test("stems are kept once each, in ascending order, however they came")
+    func sortedAndDistinct() {
+        #expect(Stems(["refun", "order", "refun", "zahlu", "order", "abc"]).sorted == ["abc", "order", "refun", "zahlu"])
+        #expect(Stems([]).isEmpty && Stems(["x", "x", "x"]).sorted == ["x"])
+        let text = NormalizedText("Your refund for order A-1 was refunded; the refund order is pending, pending, pending.")
+        #expect(Similarity.stems(text).sorted == Set(Similarity.stems(text).sorted).sorted())
+    }
+
+    @Test("the stems two have in common, counted by walking both, are those of the sets' intersection")
+    func sharedCountIsTheIntersection() {
+        var generator = SystemRandomNumberGenerator()
+        let pool = ["aa", "ab", "b", "ba", "c", "dd", "e", "grüße", "日本", "zz"]
+        for _ in 0..<500 {
+            let left = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pool.randomElement(using: &generator)! }
+            let right = (0..<Int.random(in: 0...8, using: &generator)).map { _ in pool.randomElement(using: &generator)! }
+            #expect(Stems(left).sharedCount(with: Stems(right)) == Set(left).intersection(Set(right)).count, "\(left) \(right)")
+        }
+        let answer = NormalizedText("Standard delivery takes 3-5 business days after dispatch.")
+        let reworded = NormalizedText("Delivery usually takes 3-5 business days once the parcel is dispatched.")
+        // stand, deliv, takes, busin, days, after, dispa and deliv, usual, takes, busin, days, once, parce, dispa: 5 shared of 7 and 8.
+        #expect(Similarity.stems(answer).count == 7 && Similarity.stems(reworded).count == 8)
+        #expect(Similarity.dice(Similarity.stems(answer), Similarity.stems(reworded)) == 2 * 5 / Double(7 + 8))
+    }
+}

@@ -108,7 +108,7 @@ extension ConversationState {
         out.beginArray()
         for stems in recentCustomerStems {
             out.beginArray()
-            for stem in stems.sorted() { out.string(stem) }
+            for stem in stems.sorted { out.string(stem) }
             out.endArray()
         }
         out.endArray()
@@ -131,7 +131,7 @@ extension ConversationState {
             out.key("similarity"); out.number(reply.similarityToPrevious)
             out.key("stems")
             out.beginArray()
-            for stem in reply.stems.sorted() { out.string(stem) }
+            for stem in reply.stems.sorted { out.string(stem) }
             out.endArray()
             out.endObject()
         }
@@ -195,7 +195,7 @@ extension ConversationState {
                 messageID: try reply.string("id"), outcome: outcome, failureCauses: try reply.strings("causes"), grounded: try reply.bool("grounded"),
                 confidence: reply.member("confidence")?.numberValue,
                 cues: BotReplyCues(cannotHelp: try reply.bool("cannot_help"), isClarifyingQuestion: try reply.bool("clarifying"), length: try reply.int("length")),
-                stems: Set(try reply.strings("stems")), similarityToPrevious: try reply.double("similarity")
+                stems: Stems(try reply.strings("stems")), similarityToPrevious: try reply.double("similarity")
             )
         }
         consecutiveLowConfidence = try reader.int("low_confidence_run")
@@ -216,7 +216,7 @@ extension ConversationState {
                 if let category = Category(rawValue: name) { topics.evidence[category] = (value.arrayValue ?? []).compactMap(\.stringValue) }
             }
         }
-        recentCustomerStems = try reader.array("recent_stems").map { Set(($0.arrayValue ?? []).compactMap(\.stringValue)) }
+        recentCustomerStems = try reader.array("recent_stems").map { Stems(($0.arrayValue ?? []).compactMap(\.stringValue)) }
         lastCustomerMessageID = reader.optionalString("last_customer_message")
         offersMade = try reader.int("offers_made")
         offeredThisCycle = try reader.bool("offered_this_cycle")

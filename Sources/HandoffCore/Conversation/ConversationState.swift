@@ -26,7 +26,7 @@ public struct ConversationState: Sendable, Equatable {
     /// Topic points accumulated over the customer's messages.
     public var topics = TopicClassifier.Scores()
     /// Content-word stems of the customer's last three messages, to recognise a repeated question.
-    public var recentCustomerStems: [Set<String>] = []
+    public var recentCustomerStems: [Stems] = []
     public var lastCustomerMessageID: String?
     /// Offers made in this conversation; an offer is made once per escalation cycle.
     public var offersMade = 0
@@ -78,7 +78,7 @@ public struct ConversationState: Sendable, Equatable {
         public var grounded: Bool
         public var confidence: Double?
         public var cues: BotReplyCues
-        public var stems: Set<String>
+        public var stems: Stems
         /// Similarity to the reply before it.
         public var similarityToPrevious: Double
     }

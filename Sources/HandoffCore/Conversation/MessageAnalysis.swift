@@ -8,7 +8,7 @@ public enum MessageAnalysis: Sendable {
 
     public struct Customer: Sendable {
         let cues: CustomerCues
-        let stems: Set<String>
+        let stems: Stems
         let scores: TopicClassifier.Scores
         let facts: [Summary.KeyFact]
         let wordCount: Int
@@ -25,7 +25,7 @@ public enum MessageAnalysis: Sendable {
 
     public struct Bot: Sendable {
         let cues: BotReplyCues
-        let stems: Set<String>
+        let stems: Stems
 
         public init(text: String) {
             let normalized = NormalizedText(text)

@@ -3,20 +3,18 @@
 /// Dice coefficient over content-word stems (first five letters of words of three or more
 /// letters, stop words removed): re-wordings of one answer score high, different answers low.
 public enum Similarity {
-    public static func stems(_ text: NormalizedText) -> Set<String> {
-        // Gathered first, so the set is made once at its size instead of growing (and hashing again) as it fills.
+    public static func stems(_ text: NormalizedText) -> Stems {
         var stems: [String] = []
         stems.reserveCapacity(text.tokens.count)
         for token in text.tokens where NormalizedText.has(token, atLeast: 3) && !stopWords.contains(token) {
             stems.append(NormalizedText.prefix(token, 5))
         }
-        return Set(stems)
+        return Stems(stems)
     }
 
-    public static func dice(_ lhs: Set<String>, _ rhs: Set<String>) -> Double {
+    public static func dice(_ lhs: Stems, _ rhs: Stems) -> Double {
         guard !lhs.isEmpty, !rhs.isEmpty else { return 0 }
-        let shared = lhs.intersection(rhs).count
-        return 2 * Double(shared) / Double(lhs.count + rhs.count)
+        return 2 * Double(lhs.sharedCount(with: rhs)) / Double(lhs.count + rhs.count)
     }
 
     static let stopWords: Set<String> = [
@@ -31,4 +29,42 @@ public enum Similarity {
         "uma", "nao", "com", "para", "por", "meu", "minha", "que",
         "jsem", "jste", "neni", "pro", "moje", "muj", "jak", "kde",
     ]
+}
+
+/// A text's distinct stems in ascending order. Kept sorted once, when the text is analysed: two are
+/// compared by walking both (no set is built per comparison), and the changelog stores them as they are.
+public struct Stems: Sendable, Equatable {
+    public private(set) var sorted: [String]
+
+    public init(_ stems: [String]) {
+        var stems = stems
+        stems.sort()
+        var kept = 0
+        for index in stems.indices where kept == 0 || stems[index] != stems[kept - 1] {
+            stems.swapAt(kept, index)
+            kept += 1
+        }
+        stems.removeSubrange(kept...)
+        sorted = stems
+    }
+
+    public var count: Int { sorted.count }
+    public var isEmpty: Bool { sorted.isEmpty }
+
+    /// How many stems both have.
+    public func sharedCount(with other: Stems) -> Int {
+        var (left, right, shared) = (0, 0, 0)
+        while left < sorted.count && right < other.sorted.count {
+            if sorted[left] < other.sorted[right] {
+                left += 1
+            } else if other.sorted[right] < sorted[left] {
+                right += 1
+            } else {
+                shared += 1
+                left += 1
+                right += 1
+            }
+        }
+        return shared
+    }
 }
