@@ -86,6 +86,33 @@ struct ExactlyOnceTests {
         await reader.close()
     }
 
+    @Test("the records of an aborted round are observed once: the quality gates count them again in place of the first time")
+    func abortedRoundObservedOnce() async throws {
+        var (kafka, configuration) = try setUp(partitions: 1)
+        // Fires when any of the five dead letters is counted twice (six samples or more), not on five counted once.
+        configuration.qualityGates = [QualityGate(name: "dead-letters", signal: .deadLetterRate, direction: .above, threshold: 0.5, clear: 0.1,
+                                                  window: 3_600_000, minimumSamples: 6)]
+        let reader = try kafka.reader(of: [kafka.topics.deadLetter, kafka.topics.alerts])
+        try await kafka.publish(lines: (1...5).map { "not json \($0)" })
+        // The first round (one to five of the dead letters) is refused (AddPartitionsToTxn), aborted and consumed again.
+        kafka.cluster.failNextRequests(apiKey: 24, errors: [29])
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: "g-eos-observed"), logger: kafka.logger)
+        let consumedTwice = try await running([pipeline], logger: kafka.logger) {
+            // Some records processed in the aborted round, all five in committed ones.
+            let arrived = await reader.wait { _ in
+                let statistics = pipeline.statisticsSnapshot
+                return statistics.records >= 6 && statistics.deadLetters >= 6 && statistics.transactionsAborted >= 1 && statistics.transactionsCommitted >= 1
+            }
+            // An alert would be in the transaction of the committed dead letters; this reads on a little beyond them.
+            _ = await reader.wait(timeout: .seconds(3)) { _ in false }
+            return arrived
+        }
+        #expect(consumedTwice, "\(pipeline.statisticsSnapshot)")
+        #expect(!reader.events(ofType: EventType.deadLetter).isEmpty)
+        #expect(reader.events(ofType: EventType.qualityAlert).isEmpty, "the gate counted the aborted round's records as well")
+        await reader.close()
+    }
+
     @Test("exactly once without the changelog is refused at start-up, with what to set")
     func needsChangelog() throws {
         #expect(throws: ConfigurationError.self) {

@@ -56,9 +56,10 @@ final class MockKafka: Sendable {
         }, to: topic)
     }
 
-    func reader() throws -> OutputReader {
+    /// Reads the handoffs, directives and dead letters, or the topics given.
+    func reader(of read: [String]? = nil) throws -> OutputReader {
         try OutputReader(consumer: KafkaConsumer(configuration: KafkaConfiguration(brokers: brokers),
-                                                 mode: .readAll(topics: [topics.handoffs, topics.directives, topics.deadLetter]), logger: logger))
+                                                 mode: .readAll(topics: read ?? [topics.handoffs, topics.directives, topics.deadLetter]), logger: logger))
     }
 }
 

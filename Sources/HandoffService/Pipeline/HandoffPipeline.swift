@@ -558,6 +558,8 @@ public final class HandoffPipeline: Service, Sendable {
                 continue
             }
             consumedOffsets.removeAll(keepingCapacity: true)
+            // The quality gates' windows go back with the round if it aborts: its records are observed again.
+            let observedBefore = quality
             do {
                 try transactions.begin()
                 try await round(batch)
@@ -576,6 +578,7 @@ public final class HandoffPipeline: Service, Sendable {
                 window.reset(now: monotonic.now)
                 engine.forget { _ in true }
                 _ = engine.takeChanges()
+                quality = observedBefore
                 ownerOf.removeAll()
                 previouslyOwned.removeAll()
                 seenGeneration = -1
