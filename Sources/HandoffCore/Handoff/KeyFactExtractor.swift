@@ -8,14 +8,19 @@ public struct KeyFactExtractor: Sendable {
         /// Lower-cased, without accents or punctuation: computed only for the few words near a candidate.
         var folded: String { NormalizedText.tokenize(String(text)).joined() }
 
-        /// Whether a fact can start at this word. Every fact needs a digit, an @, an underscore (an
+        /// Whether a fact can start at this word. Every fact needs a number, an @, an underscore (an
         /// error code), a + (a phone number) or a currency symbol in its first word; most words have none,
-        /// and are passed over without the checks below. Words with other than ASCII take the full path.
+        /// and are passed over without the checks below. ASCII bytes are looked at first; a word with
+        /// other bytes and none of those is read as characters (other digits, €, £, ¥).
         var mayStartFact: Bool {
-            text.utf8.contains { byte in
-                byte >= 0x80 || (0x30...0x39).contains(byte) || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "_")
-                    || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "$")
+            var ascii = true
+            for byte in text.utf8 {
+                if (0x30...0x39).contains(byte) || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "$") {
+                    return true
+                }
+                if byte >= 0x80 { ascii = false }
             }
+            return !ascii && text.contains { $0.isNumber || KeyFactExtractor.currencySymbols.contains($0) }
         }
     }
 
@@ -26,13 +31,18 @@ public struct KeyFactExtractor: Sendable {
     private static let currencySymbols: Set<Character> = ["€", "$", "£", "¥"]
 
     public func extract(from text: String, messageID: String) -> [Summary.KeyFact] {
+        extract(from: text, messageID: messageID, everyWord: false)
+    }
+
+    /// - Parameter everyWord: every word takes the checks, also one that ``Word/mayStartFact`` passes over (for tests).
+    func extract(from text: String, messageID: String, everyWord: Bool) -> [Summary.KeyFact] {
         // Every fact has a digit or an @ in it; most messages have neither, and skip the work.
         guard text.utf8.contains(where: { (0x30...0x39).contains($0) || $0 == UInt8(ascii: "@") }) else { return [] }
         let words = Self.words(in: text)
         var facts: [Summary.KeyFact] = []
         var index = 0
         while index < words.count {
-            guard words[index].mayStartFact else {
+            guard everyWord || words[index].mayStartFact else {
                 index += 1
                 continue
             }
