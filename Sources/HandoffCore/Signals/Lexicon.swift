@@ -59,14 +59,14 @@ public struct Lexicon<Label: Hashable & Sendable>: Sendable {
         var found: [Match] = []
         for position in tokens.indices {
             let token = tokens[position]
-            if exactFilter.mayContain(token.utf8), let candidates = byExactFirst[token] {
+            let bits = text.filterBits[position]
+            if exactFilter.mayContain(bit: bits.token), let candidates = byExactFirst[token] {
                 for index in candidates where matchesAt(entries[index], tokens, position) {
                     let entry = entries[index]
                     found.append(Match(label: entry.label, weight: entry.weight, pattern: entry.pattern, position: position, length: entry.tokens.count))
                 }
             }
-            if NormalizedText.has(token, atLeast: 3), case let prefix = NormalizedText.prefix(token, 3), prefixFilter.mayContain(prefix.utf8),
-               let candidates = byPrefixFirst[prefix] {
+            if bits.prefix >= 0, prefixFilter.mayContain(bit: bits.prefix), let candidates = byPrefixFirst[NormalizedText.prefix(token, 3)] {
                 for index in candidates where token.hasPrefix(entries[index].tokens[0]) {
                     let entry = entries[index]
                     found.append(Match(label: entry.label, weight: entry.weight, pattern: entry.pattern, position: position, length: 1))
@@ -103,11 +103,15 @@ struct TokenFilter: Sendable {
     }
 
     func mayContain(_ bytes: String.UTF8View) -> Bool {
-        let bit = Self.bit(bytes)
-        return bits[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+        mayContain(bit: Self.bit(bytes))
     }
 
-    private static func bit(_ bytes: String.UTF8View) -> Int {
+    /// With the bit of the bytes (``bit(_:)``) worked out before: a text's tokens are looked up in several lexicons.
+    func mayContain(bit: Int) -> Bool {
+        bits[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
+
+    static func bit(_ bytes: String.UTF8View) -> Int {
         var hash: UInt32 = 2_166_136_261
         for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
         return Int((hash ^ hash >> 16) & 0xFFFF)

@@ -5,10 +5,16 @@ public struct NormalizedText: Sendable {
     public let original: String
     /// The word tokens, folded.
     public let tokens: [String]
+    /// Each token's bit in a lexicon's ``TokenFilter``, and that of its first three letters (-1 when it
+    /// has fewer): worked out once here, for every lexicon the text is matched against.
+    let filterBits: [(token: Int, prefix: Int)]
 
     public init(_ text: String) {
         original = text
         tokens = Self.tokenize(text)
+        filterBits = tokens.map { token in
+            (TokenFilter.bit(token.utf8), Self.has(token, atLeast: 3) ? TokenFilter.bit(Self.prefix(token, 3).utf8) : -1)
+        }
     }
 
     static func tokenize(_ text: String) -> [String] {
