@@ -207,6 +207,37 @@ struct WaitEstimatorTests {
         #expect(emitted.last?.id.hasSuffix("/announced/r2") == true)
     }
 
+    @Test("an estimate refresh visits the handoffs waiting now: not one accepted, again one requeued, not one completed")
+    func refreshVisitsWaiting() throws {
+        var engine = Engine(policy: EscalationPolicy())
+        let start = Timestamp(rfc3339: "2026-11-26T10:00:00Z")!
+        var offset: Int64 = 0
+        func send(_ conversation: String, _ type: String, _ data: [String: JSONValue]) {
+            offset += 1
+            let line = JSONWriter.bytes(.object(["specversion": .string("1.0"), "id": .string("e\(offset)"), "source": .string("t"), "type": .string(type),
+                                                 "time": .string(start.adding(milliseconds: offset * 1000).rfc3339), "subject": .string(conversation),
+                                                 "data": .object(data.merging(["conversation_id": .string(conversation)]) { $1 })]))
+            _ = engine.process(value: line, key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: offset), now: nil, advisor: QueueAdvisor())
+        }
+        for conversation in ["w-1", "w-2"] {
+            send(conversation, EventType.conversationStarted, ["customer_id": .string("c"), "channel": .string("web"), "locale": .string("en-GB")])
+            send(conversation, EventType.customerMessage, ["message_id": .string("m1"), "text": .string("I want to talk to a person")])
+        }
+        // maxSilence 0: every handoff visited is told its estimate again.
+        func visited() -> [String] {
+            engine.refreshEstimates(now: start.adding(milliseconds: offset * 1000 + 500), maxSilence: 0, advisor: QueueAdvisor())
+                .filter { $0.type == EventType.handoffUpdated }.compactMap(\.key).sorted()
+        }
+        #expect(visited() == ["w-1", "w-2"])
+        send("w-1", EventType.handoffAccepted, ["agent_id": .string("a-1")])
+        #expect(visited() == ["w-2"])
+        send("w-1", EventType.handoffRequeued, ["agent_id": .string("a-1"), "reason": .string("shift ended")])
+        #expect(visited() == ["w-1", "w-2"])
+        send("w-2", EventType.handoffAccepted, ["agent_id": .string("a-2")])
+        send("w-2", EventType.handoffCompleted, ["agent_id": .string("a-2")])
+        #expect(visited() == ["w-1"])
+    }
+
     @Test("waiting past the queue's target: overflowed to the backup queue, or one priority step up without one — once")
     func targetWait() throws {
         for overflow in ["backup", nil] as [String?] {

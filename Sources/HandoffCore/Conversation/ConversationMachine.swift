@@ -24,6 +24,12 @@ public struct ConversationMachine: Sendable {
         self.state = state
     }
 
+    /// Whether the conversation's handoff waits for an agent (waiting or requeued).
+    var isWaiting: Bool {
+        guard let status = state.handoff?.status else { return false }
+        return status == .waiting || status == .requeued
+    }
+
     /// Records the input offset just applied (partition-local), so a re-read record is recognised.
     public mutating func noteApplied(offset: Int64) {
         state.lastOffset = offset

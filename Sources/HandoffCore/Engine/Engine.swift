@@ -94,22 +94,22 @@ public struct Engine: Sendable {
             if latestEventTime.map({ event.time > $0 }) ?? true { latestEventTime = event.time }
             let time = now ?? latestEventTime!
             result.event = event
-            var machine = conversations.removeValue(forKey: event.conversationID) ?? ConversationMachine(conversationID: event.conversationID)
-            // A record read again after a restart or rebalance, already reflected in restored state.
-            if let last = machine.state.lastOffset, origin.offset <= last {
-                result.isRedelivery = true
-                result.ignored.append("record at offset \(origin.offset) was already applied (state restored up to \(last))")
-                put(consume machine, event.conversationID)
+            // Most records come with no booking of this instance waiting to be merged: the advisor goes as it is.
+            let advisor = if ownBookings.count > 0, let advisor { withOwnBookings(advisor) } else { advisor }
+            // The machine is changed where it is stored (one look-up, no copy).
+            let id = event.conversationID
+            let (applied, waiting) = Self.apply(event, to: &conversations[id, default: ConversationMachine(conversationID: id)], offset: origin.offset,
+                                                policy: policy, now: time, advisor: advisor, analysis: analysis)
+            if waiting.before != waiting.after { noteWaiting(id, waiting.after) }
+            guard case .applied(let actions) = applied else {
+                // A record read again after a restart or rebalance, already reflected in restored state.
+                if case .alreadyApplied(let last) = applied {
+                    result.isRedelivery = true
+                    result.ignored.append("record at offset \(origin.offset) was already applied (state restored up to \(last))")
+                }
                 return result
             }
-            touched.insert(event.conversationID)
-            // Most records come with no booking of this instance waiting to be merged: the advisor goes as it is.
-            let actions = if ownBookings.count > 0, let advisor {
-                machine.handle(event, policy: policy, now: time, advisor: withOwnBookings(advisor), analysis: analysis)
-            } else {
-                machine.handle(event, policy: policy, now: time, advisor: advisor, analysis: analysis)
-            }
-            machine.noteApplied(offset: origin.offset)
+            touched.insert(id)
             for action in actions {
                 switch action {
                 case .emit(let output):
@@ -122,12 +122,27 @@ public struct Engine: Sendable {
                     result.ignored.append("event \(event.id) was already applied (re-delivery)")
                 }
             }
-            if !machine.state.callbacks.isEmpty || result.outputs.contains(where: { $0.channel == .callbacks }) {
-                noteCallbacks(result.outputs, of: machine.state)
+            if let state = conversations[id]?.state, !state.callbacks.isEmpty || result.outputs.contains(where: { $0.channel == .callbacks }) {
+                noteCallbacks(result.outputs, of: state)
             }
-            put(consume machine, event.conversationID)
         }
         return result
+    }
+
+    private enum Applied {
+        case applied([ConversationAction])
+        case alreadyApplied(upTo: Int64)
+    }
+
+    /// One event on its conversation's machine, unless the machine has applied its record already.
+    /// - Returns: what happened, and whether the conversation's handoff waited for an agent before and does after.
+    private static func apply(_ event: ConversationEvent, to machine: inout ConversationMachine, offset: Int64, policy: EscalationPolicy, now: Timestamp,
+                              advisor: QueueAdvisor?, analysis: MessageAnalysis?) -> (Applied, waiting: (before: Bool, after: Bool)) {
+        let before = machine.isWaiting
+        if let last = machine.state.lastOffset, offset <= last { return (.alreadyApplied(upTo: last), (before, before)) }
+        let actions = machine.handle(event, policy: policy, now: now, advisor: advisor, analysis: analysis)
+        machine.noteApplied(offset: offset)
+        return (.applied(actions), (before, machine.isWaiting))
     }
 
     /// Forgets every conversation of a customer (matched by the customer id of its start event): their
@@ -149,12 +164,12 @@ public struct Engine: Sendable {
 
     /// Stores a conversation's machine and keeps the set of waiting handoffs in step with it.
     private mutating func put(_ machine: consuming ConversationMachine, _ id: String) {
-        if let status = machine.state.handoff?.status, status == .waiting || status == .requeued {
-            waitingIDs.insert(id)
-        } else {
-            waitingIDs.remove(id)
-        }
+        noteWaiting(id, machine.isWaiting)
         conversations[id] = machine
+    }
+
+    private mutating func noteWaiting(_ id: String, _ waiting: Bool) {
+        if waiting { waitingIDs.insert(id) } else { waitingIDs.remove(id) }
     }
 
     /// Drops own bookings the global log already shows (they count there now), so merging stays cheap.
