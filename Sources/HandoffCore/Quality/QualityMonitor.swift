@@ -18,17 +18,16 @@ public struct QualityMonitor: Sendable {
     }
 
     public private(set) var gates: [QualityGate]
-    private var windows: [String: RollingRatio] = [:]
-    private var baselines: [String: RollingRatio] = [:]
+    /// Each gate's window and baseline window, in the order of ``gates``.
+    private var windows: [RollingRatio] = []
+    private var baselines: [RollingRatio?] = []
     private var firing: [String: Timestamp] = [:]
     private var lastValue: [String: Double] = [:]
 
     public init(gates: [QualityGate] = QualityGate.defaults) {
         self.gates = gates.filter(\.enabled)
-        for gate in self.gates {
-            windows[gate.name] = RollingRatio(window: gate.window)
-            if let baseline = gate.baselineWindow { baselines[gate.name] = RollingRatio(window: baseline) }
-        }
+        windows = self.gates.map { RollingRatio(window: $0.window) }
+        baselines = self.gates.map { gate in gate.baselineWindow.map { RollingRatio(window: $0) } }
     }
 
     /// Whether a gate is firing now.
@@ -38,35 +37,35 @@ public struct QualityMonitor: Sendable {
     public mutating func observe(_ result: Engine.Result, at time: Timestamp) {
         // A re-delivered event was counted the first time.
         if result.isRedelivery { return }
-        var samples: [(QualityGate.Signal, Double, Double)] = [(.deadLetterRate, 0, 1)]
-        if result.outputs.contains(where: { $0.type == EventType.deadLetter }) { samples[0].1 = 1 }
+        // Every record is observed: each sample goes straight to the gates of its signal.
+        func add(_ signal: QualityGate.Signal, _ numerator: Double, _ denominator: Double) {
+            for index in gates.indices where gates[index].signal == signal {
+                windows[index].add(numerator: numerator, denominator: denominator, at: time)
+                baselines[index]?.add(numerator: numerator, denominator: denominator, at: time)
+            }
+        }
+        add(.deadLetterRate, result.outputs.contains(where: { $0.type == EventType.deadLetter }) ? 1 : 0, 1)
         if let event = result.event {
             switch event.payload {
             case .botMessage(let message):
-                samples.append((.groundedShare, message.sources.isEmpty ? 0 : 1, 1))
-                if let faithfulness = message.faithfulness { samples.append((.faithfulness, faithfulness, 1)) }
-                if let confidence = message.confidence { samples.append((.confidence, confidence, 1)) }
+                add(.groundedShare, message.sources.isEmpty ? 0 : 1, 1)
+                if let faithfulness = message.faithfulness { add(.faithfulness, faithfulness, 1) }
+                if let confidence = message.confidence { add(.confidence, confidence, 1) }
             case .started:
-                samples.append((.escalationRate, 0, 1))
+                add(.escalationRate, 0, 1)
             default:
                 break
             }
         }
-        let handoffs = result.outputs.filter { $0.type == EventType.handoffCreated }.count
-        if handoffs > 0 { samples.append((.escalationRate, Double(handoffs), 0)) }
-        for gate in gates {
-            for (signal, numerator, denominator) in samples where signal == gate.signal {
-                windows[gate.name]?.add(numerator: numerator, denominator: denominator, at: time)
-                baselines[gate.name]?.add(numerator: numerator, denominator: denominator, at: time)
-            }
-        }
+        let handoffs = result.outputs.count { $0.type == EventType.handoffCreated }
+        if handoffs > 0 { add(.escalationRate, Double(handoffs), 0) }
     }
 
     /// Gates that fired or resolved at `time`.
     public mutating func evaluate(at time: Timestamp) -> [Transition] {
         var transitions: [Transition] = []
-        for gate in gates {
-            guard let totals = windows[gate.name]?.totals(at: time) else { continue }
+        for (index, gate) in gates.enumerated() {
+            let totals = windows[index].totals(at: time)
             if totals.denominator == 0, let since = firing[gate.name] {
                 // Nothing left to judge (no traffic): an alert must not stay open for good.
                 firing[gate.name] = nil
@@ -78,7 +77,7 @@ public struct QualityMonitor: Sendable {
             let value = totals.numerator / totals.denominator
             lastValue[gate.name] = value
             var baseline: Double?
-            if let long = baselines[gate.name]?.totals(at: time) {
+            if let long = baselines[index]?.totals(at: time) {
                 // The baseline is the time before the current window, so a jump does not raise its own bar.
                 let before = (numerator: long.numerator - totals.numerator, denominator: long.denominator - totals.denominator)
                 guard before.denominator >= Double(gate.minimumSamples), before.numerator > 0 else { continue }

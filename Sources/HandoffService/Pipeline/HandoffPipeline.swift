@@ -483,7 +483,7 @@ public final class HandoffPipeline: Service, Sendable {
                 statistics.withLock { statistics in
                     statistics.records += 1
                     statistics.outputs += result.outputs.count
-                    statistics.deadLetters += result.outputs.filter { $0.channel == .deadLetter }.count
+                    statistics.deadLetters += result.outputs.count { $0.channel == .deadLetter }
                     if result.unknownType != nil { statistics.unknownTypes += 1 }
                 }
                 if !waitsForSummary { window.add((partition, message.offset), epoch: epoch, changed: result.conversationID) }
