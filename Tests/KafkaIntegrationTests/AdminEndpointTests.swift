@@ -86,6 +86,9 @@ struct AdminEndpointTests {
             // 14-callback's windows (March 2025) are in the past on the wall clock serve runs on: no callback
             // is booked, so it ends resolved by the bot alone (replay, on the events' clock, books it).
             #expect(metric("handoffd_conversations_deflected_total", in: text) == 4)
+            #expect(metric("handoffd_conversations_ended_total", labels: #"resolved="true",handled_by="bot""#, in: text) == 4)
+            #expect(metric("handoffd_conversations_ended_total", labels: #"handled_by="human""#, in: text) > 0)
+            #expect(metric("handoffd_bot_confidence_count", in: text) > 0)
             #expect(metric("handoffd_handoffs_total", labels: #"queue="legal""#, in: text) == 1)
             #expect(metric("handoffd_time_to_escalation_seconds_count", labels: #"from="start""#, in: text) == Double(expected.count))
             #expect(metric("handoffd_processing_duration_seconds_count", in: text) >= 89)

@@ -94,12 +94,16 @@ public struct Engine: Sendable {
             if latestEventTime.map({ event.time > $0 }) ?? true { latestEventTime = event.time }
             let time = now ?? latestEventTime!
             result.event = event
-            // Most records come with no booking of this instance waiting to be merged: the advisor goes as it is.
-            let advisor = if ownBookings.count > 0, let advisor { withOwnBookings(advisor) } else { advisor }
-            // The machine is changed where it is stored (one look-up, no copy).
+            // The machine is changed where it is stored (one look-up, no copy). Most records come with no
+            // booking of this instance waiting to be merged: the advisor goes as it is.
             let id = event.conversationID
-            let (applied, waiting) = Self.apply(event, to: &conversations[id, default: ConversationMachine(conversationID: id)], offset: origin.offset,
-                                                policy: policy, now: time, advisor: advisor, analysis: analysis)
+            let (applied, waiting, hasCallbacks) = if ownBookings.count > 0, let advisor {
+                Self.apply(event, to: &conversations[id, default: ConversationMachine(conversationID: id)], offset: origin.offset,
+                           policy: policy, now: time, advisor: withOwnBookings(advisor), analysis: analysis)
+            } else {
+                Self.apply(event, to: &conversations[id, default: ConversationMachine(conversationID: id)], offset: origin.offset,
+                           policy: policy, now: time, advisor: advisor, analysis: analysis)
+            }
             if waiting.before != waiting.after { noteWaiting(id, waiting.after) }
             guard case .applied(let actions) = applied else {
                 // A record read again after a restart or rebalance, already reflected in restored state.
@@ -122,7 +126,7 @@ public struct Engine: Sendable {
                     result.ignored.append("event \(event.id) was already applied (re-delivery)")
                 }
             }
-            if let state = conversations[id]?.state, !state.callbacks.isEmpty || result.outputs.contains(where: { $0.channel == .callbacks }) {
+            if hasCallbacks || result.outputs.contains(where: { $0.channel == .callbacks }), let state = conversations[id]?.state {
                 noteCallbacks(result.outputs, of: state)
             }
         }
@@ -135,14 +139,15 @@ public struct Engine: Sendable {
     }
 
     /// One event on its conversation's machine, unless the machine has applied its record already.
-    /// - Returns: what happened, and whether the conversation's handoff waited for an agent before and does after.
+    /// - Returns: what happened, whether the conversation's handoff waited for an agent before and does
+    ///   after, and whether the conversation has pending callbacks.
     private static func apply(_ event: ConversationEvent, to machine: inout ConversationMachine, offset: Int64, policy: EscalationPolicy, now: Timestamp,
-                              advisor: QueueAdvisor?, analysis: MessageAnalysis?) -> (Applied, waiting: (before: Bool, after: Bool)) {
+                              advisor: QueueAdvisor?, analysis: MessageAnalysis?) -> (Applied, waiting: (before: Bool, after: Bool), hasCallbacks: Bool) {
         let before = machine.isWaiting
-        if let last = machine.state.lastOffset, offset <= last { return (.alreadyApplied(upTo: last), (before, before)) }
+        if let last = machine.state.lastOffset, offset <= last { return (.alreadyApplied(upTo: last), (before, before), false) }
         let actions = machine.handle(event, policy: policy, now: now, advisor: advisor, analysis: analysis)
         machine.noteApplied(offset: offset)
-        return (.applied(actions), (before, machine.isWaiting))
+        return (.applied(actions), (before, machine.isWaiting), !machine.state.callbacks.isEmpty)
     }
 
     /// Forgets every conversation of a customer (matched by the customer id of its start event): their

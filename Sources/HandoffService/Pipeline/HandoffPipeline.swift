@@ -389,7 +389,8 @@ public final class HandoffPipeline: Service, Sendable {
             for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }
             // Records are finished only after their window's changelog writes are queued under them, so an
             // offset is committed only once the state it produced is stored.
-            for (message, (outcome, analysis)) in zip(batch.messages, batch.decoded) {
+            for index in batch.messages.indices {
+                let message = batch.messages[index]
                 let partition = message.topicPartition
                 if consumer.isStale(message) { continue }
                 // A window's records of a partition revoked (and perhaps assigned again) before it ends are
@@ -399,7 +400,9 @@ public final class HandoffPipeline: Service, Sendable {
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
-                let result = engine.process(decoded: outcome, analysis: analysis, value: message.value, key: message.key, origin: origin, now: now, advisor: advisor)
+                // The decoding is read where it lies in the batch (not copied out of it per record).
+                let result = engine.process(decoded: batch.decoded[index].0, analysis: batch.decoded[index].1, value: message.value, key: message.key,
+                                            origin: origin, now: now, advisor: advisor)
                 quality.observe(result, at: now)
                 if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
                    repeats.started(customer: started.customerID, conversation: event.conversationID, at: now) {

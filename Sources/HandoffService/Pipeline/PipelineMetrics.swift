@@ -20,7 +20,11 @@ public final class PipelineMetrics: Sendable {
     private let eventsByType = Mutex<[String: (processed: Counter, ignored: Counter)]>([:])
     private let outputsByType = Mutex<[String: Counter]>([:])
     private let botReplies: (grounded: Counter, ungrounded: Counter)
+    private let botConfidence: Recorder
+    private let botFaithfulness: Recorder
     private let conversationsStarted: Counter
+    /// `handoffd_conversations_ended_total` by `resolved`, then by handled by a person.
+    private let conversationsEnded: [Bool: [Bool: Counter]]
 
     /// - Parameter factory: where the instruments live (the Prometheus registry in production, a
     ///   fresh one per test).
@@ -32,7 +36,15 @@ public final class PipelineMetrics: Sendable {
         })
         botReplies = (Counter(label: "handoffd_bot_replies_total", dimensions: [("grounded", "true")], factory: factory),
                       Counter(label: "handoffd_bot_replies_total", dimensions: [("grounded", "false")], factory: factory))
+        botConfidence = Recorder(label: "handoffd_bot_confidence", dimensions: [], aggregate: true, factory: factory)
+        botFaithfulness = Recorder(label: "handoffd_bot_faithfulness", dimensions: [], aggregate: true, factory: factory)
         conversationsStarted = Counter(label: "handoffd_conversations_started_total", dimensions: [], factory: factory)
+        conversationsEnded = Dictionary(uniqueKeysWithValues: [false, true].map { resolved in
+            (resolved, Dictionary(uniqueKeysWithValues: [false, true].map { human in
+                (human, Counter(label: "handoffd_conversations_ended_total", dimensions: [("resolved", String(resolved)), ("handled_by", human ? "human" : "bot")],
+                                factory: factory))
+            }))
+        })
     }
 
     private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
@@ -113,14 +125,14 @@ public final class PipelineMetrics: Sendable {
             conversationsStarted.increment()
         case .ended(let resolved, let csat):
             let state = conversation()
-            let handledBy = state?.handoff == nil && state?.calledBack != true ? "bot" : "human"
-            counter("handoffd_conversations_ended_total", [("resolved", String(resolved)), ("handled_by", handledBy)]).increment()
-            if resolved && handledBy == "bot" { counter("handoffd_conversations_deflected_total").increment() }
-            if let csat { recorder("handoffd_csat", [("handled_by", handledBy)]).record(csat) }
+            let byHuman = state?.handoff != nil || state?.calledBack == true
+            conversationsEnded[resolved]?[byHuman]?.increment()
+            if resolved && !byHuman { counter("handoffd_conversations_deflected_total").increment() }
+            if let csat { recorder("handoffd_csat", [("handled_by", byHuman ? "human" : "bot")]).record(csat) }
         case .botMessage(let message):
             (message.sources.isEmpty ? botReplies.ungrounded : botReplies.grounded).increment()
-            if let confidence = message.confidence { recorder("handoffd_bot_confidence").record(confidence) }
-            if let faithfulness = message.faithfulness { recorder("handoffd_bot_faithfulness").record(faithfulness) }
+            if let confidence = message.confidence { botConfidence.record(confidence) }
+            if let faithfulness = message.faithfulness { botFaithfulness.record(faithfulness) }
         case .offerAnswered(_, let answer):
             counter("handoffd_offer_answers_total", [("answer", answer.rawValue)]).increment()
         default:
