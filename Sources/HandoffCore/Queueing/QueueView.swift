@@ -73,11 +73,11 @@ public struct QueueView: Sendable {
         knownQueues.formUnion(status.queues)
     }
 
-    /// Applies a `support.handoff.created`/`updated` snapshot (`data`); older revisions are ignored.
     /// The members of a snapshot that ``apply(snapshot:)`` reads (a reader of the log need parse no others).
     public static let snapshotMembers: Set<String> = ["handoff_id", "revision", "status", "queue", "created_at", "updated_at", "conversation_id",
                                                       "priority", "wait_estimate", "agent_id"]
 
+    /// Applies a `support.handoff.created`/`updated` snapshot (`data`); older revisions are ignored.
     public mutating func apply(snapshot data: JSONValue) {
         guard let id = data["handoff_id"]?.stringValue, let revision = data["revision"]?.intValue,
               let status = data["status"]?.stringValue.flatMap(Handoff.Status.init(rawValue:)),
