@@ -33,7 +33,7 @@ public final class BackgroundLogWriter: Sendable {
         let thread = Thread { [self] in
             while true {
                 wake.wait()
-                Thread.sleep(forTimeInterval: Double(delay.components.attoseconds) / 1e18 + Double(delay.components.seconds))
+                Thread.sleep(forTimeInterval: delay.seconds)
                 flush()
             }
         }
