@@ -175,6 +175,39 @@ struct CallbackTests {
         }
     }
 
+    @Test("a callback asked for on a queue the deployment does not have is refused as unknown_queue, not booked where nobody calls")
+    func unknownQueue() throws {
+        var engine = Engine(policy: EscalationPolicy())
+        var advisor = Self.advisor()
+        func request(_ n: Int, queue: String) -> [OutputEvent] {
+            engine.process(value: Self.line(n, EventType.callbackRequested, "2026-03-27T15:50:00Z", [
+                "contact_ref": .string("crm:5"), "time_zone": .string("Europe/Berlin"), "queue": .string(queue),
+            ]), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: Int64(n)), now: nil, advisor: advisor).outputs
+        }
+        let refused = request(1, queue: "biling")
+        #expect(refused.map(\.type) == [EventType.callbackUnavailable])
+        #expect(refused.first?.data["reason"]?.stringValue == "unknown_queue")
+        #expect(refused.first?.data["queue"]?.stringValue == "biling", "the frontend sees which name it sent")
+        #expect(refused.first?.data["text"]?.stringValue?.contains("could not be booked") == true)
+        #expect(engine.conversations["cb-conv"]?.state.callbacks.isEmpty == true)
+        #expect(engine.timers.count == 0, "nothing booked")
+
+        advisor.view.apply(agent: AgentStatus(agentID: "a1", status: .offline, queues: ["vip"], capacity: 1, time: Self.t("2026-03-27T15:00:00Z")))
+        #expect(request(2, queue: "vip").first?.type == EventType.callbackScheduled, "a queue some agent serves")
+        #expect(request(3, queue: "refunds").first?.type == EventType.callbackScheduled, "a routing queue")
+
+        // Every other way a deployment has a queue.
+        let bare = QueueAdvisor()
+        #expect(!bare.knows(queue: "premium"))
+        var configured = bare
+        configured.plans["premium"] = CallbackPlan(hours: nil)
+        #expect(configured.knows(queue: "premium"), "callback hours or slots")
+        configured = bare
+        configured.targets["premium"] = (wait: 60_000, overflowTo: "overflow")
+        #expect(configured.knows(queue: "premium") && configured.knows(queue: "overflow"), "a wait target, and where it overflows to")
+        #expect(EscalationPolicy().routing.queues.isSuperset(of: ["general", "legal", "refunds"]))
+    }
+
     @Test("a due call the dialer never reports on is sent again after 30 minutes, and fails after 2 hours instead of waiting for ever")
     func unreported() throws {
         var engine = Engine(policy: EscalationPolicy())

@@ -21,9 +21,12 @@ extension ConversationMachine {
         let language = Announcements.language(state.language)
         let zone = advisor.zone(request.timeZone)
         let zoneName = zone == nil ? "UTC" : request.timeZone
-        guard state.callbacks.count < Self.callbackLimit,
+        // A queue named by the frontend must be one the deployment has: a misspelt name is refused, not
+        // booked where no agent will ever call (nor quietly moved to another team's queue).
+        let known = request.queue.map { context.policy.routing.queues.contains($0) || advisor.knows(queue: $0) } ?? true
+        guard known, state.callbacks.count < Self.callbackLimit,
               let slot = advisor.slots(queue: queue, after: context.now, windows: request.windows).first else {
-            let reason = state.callbacks.count >= Self.callbackLimit ? "too_many"
+            let reason = !known ? "unknown_queue" : state.callbacks.count >= Self.callbackLimit ? "too_many"
                 : request.windows.contains(where: { $0.end > context.now }) || request.windows.isEmpty ? "no_capacity" : "windows_past"
             return [.emit(OutputEvent(channel: .directives, key: state.conversationID, id: "\(id)/unavailable", type: EventType.callbackUnavailable,
                                       subject: state.conversationID, time: context.now, data: .object([

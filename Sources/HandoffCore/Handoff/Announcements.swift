@@ -101,6 +101,9 @@ public enum Announcements {
             return german ? "Die gewählten Zeiten liegen in der Vergangenheit; bitte wählen Sie neue." : "The times you chose have passed; please pick new ones."
         case "too_many":
             return german ? "Für dieses Gespräch sind schon Rückrufe geplant." : "Callbacks are already planned for this conversation."
+        case "unknown_queue":
+            return german ? "Dieser Rückruf ließ sich nicht buchen. Schreiben Sie uns bitte hier im Chat, ein Kollege hilft Ihnen weiter."
+                : "This callback could not be booked. Please write to us here in the chat and a colleague will help you."
         default:
             return german ? "In den nächsten \(days) Tagen ist leider kein Rückruf mehr frei; ein Kollege meldet sich hier im Chat."
                 : "There is no callback slot free in the next \(days) days; a colleague will get back to you here in the chat."

@@ -120,6 +120,9 @@ public struct EscalationPolicy: Sendable, Equatable {
         public var defaultQueue = "general"
         public init() {}
 
+        /// Every queue a route leads to, the default included.
+        public var queues: Set<String> { Set(routes.map(\.queue)).union([defaultQueue]) }
+
         public func queue(for category: Category, language: String) -> String {
             for route in routes where (route.category == nil || route.category == category) && (route.language == nil || route.language == language) {
                 return route.queue

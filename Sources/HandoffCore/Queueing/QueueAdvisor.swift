@@ -43,6 +43,14 @@ public struct QueueAdvisor: Sendable {
 
     public func plan(_ queue: String) -> CallbackPlan { plans[queue] ?? defaultPlan }
 
+    /// Whether this deployment has the queue, as far as queueing knows: hours or slots, a wait target or
+    /// an overflow are configured for it, an agent has been seen serving it, or the handoff log shows it.
+    /// (The routing's queues are the policy's to know.)
+    public func knows(queue: String) -> Bool {
+        plans[queue] != nil || targets[queue] != nil || targets.values.contains { $0.overflowTo == queue }
+            || view.knownQueues.contains(queue) || view.history[queue] != nil
+    }
+
     /// The expected wait of a handoff; `closed` outside the queue's business hours.
     public func estimate(queue: String, priority: Int, createdAt: Timestamp, handoffID: String, now: Timestamp) -> WaitEstimate {
         if let hours = plan(queue).hours, !hours.isOpen(at: now) {
