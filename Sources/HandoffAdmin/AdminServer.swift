@@ -72,11 +72,13 @@ public enum AdminServer {
         return (true, "ok")
     }
 
-    /// Ready when partitions are assigned (an instance without partitions does no work).
+    /// Ready when partitions are assigned (an instance without partitions does no work), their state
+    /// is restored, and the global view has read its topics once.
     public static func readiness(_ health: HandoffPipeline.Health) -> (Bool, String) {
         if health.stopped { return (false, "stopped") }
         guard health.partitionsAssigned > 0 else { return (false, "not ready: no partitions assigned yet") }
         if health.restoring { return (false, "not ready: restoring conversation state") }
+        if !health.globalViewCaughtUp { return (false, "not ready: reading the global view (agents, handoffs, callback bookings)") }
         return (true, "ready: \(health.partitionsAssigned) partitions assigned")
     }
 }

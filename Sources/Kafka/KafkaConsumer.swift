@@ -390,7 +390,7 @@ public final class KafkaConsumer: Sendable {
             }
             // The last offsets of a partition may be records never delivered: transaction markers, and the
             // records of an aborted transaction. librdkafka's end-of-partition event still gets past them.
-            let reached = consumer.state.withLock { $0.endsReached }
+            let reached = consumer.endsReached
             for (partition, end) in ends where (reached[partition] ?? -1) >= end { ends[partition] = nil }
         }
         // Some brokers report the end of a partition as the base offset of its last batch + 1 (Tansu
@@ -407,6 +407,10 @@ public final class KafkaConsumer: Sendable {
         await consumer.close()
         return records
     }
+
+    /// Where librdkafka last reported the end of each partition (readers outside the group): past the
+    /// transaction markers and aborted records that are never delivered as messages.
+    public var endsReached: [TopicPartition: Int64] { state.withLock { $0.endsReached } }
 
     /// Messages waiting in the buffer.
     public var bufferedCount: Int { state.withLock { $0.count } }

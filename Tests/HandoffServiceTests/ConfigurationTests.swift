@@ -26,7 +26,7 @@ struct ConfigurationTests {
           security.protocol: SASL_SSL
           group.id: support-handoff
         limits: { max_event_bytes: 65536, dead_letter_max_bytes: 1024 }
-        processing: { buffer_limit: 500, idle_timeout: 2h, shutdown_timeout: 10s, changelog_interval: 250ms }
+        processing: { buffer_limit: 500, idle_timeout: 2h, shutdown_timeout: 10s, changelog_interval: 250ms, global_view_wait: 0s }
         rules:
           strict: true
           low_confidence: { threshold: 0.6, consecutive: 3 }
@@ -51,6 +51,8 @@ struct ConfigurationTests {
         #expect(configuration.deadLetterMaxBytes == 1024)
         #expect(configuration.processing.idleTimeout == .seconds(7200))
         #expect(configuration.processing.changelogInterval == .milliseconds(250))
+        #expect(configuration.processing.globalViewWait == .zero)
+        #expect(HandoffdConfiguration().processing.globalViewWait == .seconds(30))
         #expect(configuration.policy.strict)
         #expect(configuration.policy.lowConfidence.threshold == 0.6)
         #expect(configuration.policy.sensitiveTopic.categories == [.legal, .refund])

@@ -123,12 +123,17 @@ struct AdminEndpointTests {
 
 @Suite("Health and readiness rules")
 struct HealthRulesTests {
-    @Test("not ready without partitions; ready with; never when stopped")
+    @Test("not ready without partitions, while restoring, or before the global view was read; ready then; never when stopped")
     func readiness() {
         var health = HandoffPipeline.Health()
         #expect(AdminServer.readiness(health).0 == false)
         health.partitionsAssigned = 3
+        #expect(AdminServer.readiness(health) == (false, "not ready: reading the global view (agents, handoffs, callback bookings)"))
+        health.globalViewCaughtUp = true
         #expect(AdminServer.readiness(health) == (true, "ready: 3 partitions assigned"))
+        health.restoring = true
+        #expect(AdminServer.readiness(health) == (false, "not ready: restoring conversation state"))
+        health.restoring = false
         health.stopped = true
         #expect(AdminServer.readiness(health).0 == false)
     }

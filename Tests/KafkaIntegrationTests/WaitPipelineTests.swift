@@ -72,6 +72,37 @@ struct WaitPipelineTests {
         await reader.close()
     }
 
+    @Test("at start-up, decisions wait for the global view: the first handoff is estimated against the agents already logged in",
+          arguments: [true, false])
+    func startWaitsForGlobalView(waits: Bool) async throws {
+        let (kafka, _, _, registry, reader) = try SummaryPipelineTests.rig(partitions: 1)
+        let queue = EscalationPolicy().routing.queue(for: .other, language: "en")
+        // Everything is in the topics before the instance starts; its view's reader starts 4 s late.
+        try await kafka.publish(lines: [Self.event("a1", EventType.agentStatus, subject: "agent-1", time: "2026-11-26T09:59:00Z", [
+            "agent_id": .string("agent-1"), "status": .string("available"), "queues": .array([.string(queue)]), "capacity": .number(1),
+        ])], to: kafka.topics.agents)
+        try await kafka.publish(lines: Self.asks(1))
+        var configuration = HandoffdConfiguration()
+        configuration.processing.globalViewWait = waits ? .seconds(30) : .zero
+        let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(), logger: kafka.logger,
+                                       metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)),
+                                       faults: FaultInjection(globalViewDelay: .seconds(4)))
+        try await running([pipeline], logger: kafka.logger) {
+            #expect(await reader.wait { _ in !reader.events(ofType: EventType.handoffCreated).isEmpty })
+            let estimate = reader.events(ofType: EventType.handoffCreated).first?["data"]?["wait_estimate"]
+            if waits {
+                #expect(pipeline.healthSnapshot.globalViewCaughtUp)
+                #expect(estimate?["method"]?.stringValue == "queue_length", "the agent logged in before the start counts")
+                #expect(estimate?["seconds"]?.numberValue == 0, "a free slot: no wait")
+            } else {
+                // Without the wait the same handoff is estimated blind: what the wait exists to prevent.
+                #expect(estimate?["method"]?.stringValue == "bootstrap")
+                #expect(!pipeline.healthSnapshot.globalViewCaughtUp, "still reading: /readyz says so")
+            }
+        }
+        await reader.close()
+    }
+
     func waitFor(_ condition: () -> Bool) async -> Bool {
         let deadline = ContinuousClock.now + .seconds(30)
         while ContinuousClock.now < deadline {

@@ -128,6 +128,13 @@ def test_crash_between_produce_and_commit(broker, tansu_bin, handoffd_factory, o
                                 timeout=MAX_WAIT_S), \
         f"missing handoffs: {sorted(set(escalating) - set(created_by_conversation(committed.snapshot())))}"
     h2.require_alive("after taking over")
+    # The global topics end in transaction markers and aborted records, which no reader is handed: the
+    # view must still know it reached the end (else processing waits out processing.global_view_wait).
+    caught_up = h2.wait_for_line(r"duration=([0-9.e+-]+) seconds .*global view caught up", timeout=10)
+    say(f"the second incarnation's global view caught up in {float(caught_up[1]):.2f} s")
+    assert float(caught_up[1]) < 10, "the global view took as long as if it had never seen the end of its topics"
+    assert not any("processing starts before the global view caught up" in line for line in h2.lines), \
+        "processing did not wait for the global view, or waited it out"
     offsets = GroupOffsets(broker, HANDOFFD_GROUP, CONVERSATIONS)
     try:
         assert offsets.wait_all_committed(producer.end_offsets, timeout=MAX_WAIT_S, say=say), \

@@ -91,7 +91,7 @@ extension HandoffdConfiguration {
 
         let processingNodes = reader.mapping(top["processing"], "processing", allowed: ["buffer_limit", "max_in_flight", "idle_timeout", "shutdown_timeout",
                                                                                      "repeat_contact_window", "repeat_contact_capacity", "changelog", "changelog_interval",
-                                                                                     "guarantee", "transactional_id"])
+                                                                                     "guarantee", "transactional_id", "global_view_wait"])
         reader.bool(processingNodes["changelog"], "processing.changelog", into: &processing.changelog)
         if let node = processingNodes["guarantee"] {
             var text = ""
@@ -118,6 +118,7 @@ extension HandoffdConfiguration {
         reader.duration(processingNodes["idle_timeout"], "processing.idle_timeout", into: &processing.idleTimeout)
         reader.duration(processingNodes["shutdown_timeout"], "processing.shutdown_timeout", into: &processing.shutdownTimeout)
         reader.duration(processingNodes["changelog_interval"], "processing.changelog_interval", into: &processing.changelogInterval)
+        reader.duration(processingNodes["global_view_wait"], "processing.global_view_wait", into: &processing.globalViewWait)
         if processing.changelogInterval > .seconds(300) {
             reader.problem(processingNodes["changelog_interval"], "processing.changelog_interval",
                            "must be at most 5m: no record is committed before its changelog write, so a crash would process that much again")

@@ -34,6 +34,8 @@ public final class HandoffPipeline: Service, Sendable {
         public var stopped = false
         /// Reading conversation state back from the changelog: not ready until done.
         public var restoring = false
+        /// The global view has read its topics up to the ends seen at start-up (queues, agents, bookings).
+        public var globalViewCaughtUp = false
         public init() {}
     }
 
@@ -554,6 +556,7 @@ public final class HandoffPipeline: Service, Sendable {
         }
         var ahead = takeAhead()
         defer { ahead.cancel() }
+        try await waitForGlobalView(configuration.processing.globalViewWait)
         while let batch = await ahead.value, !Task.isCancelled {
             ahead = takeAhead()
             guard let transactions else {
@@ -596,6 +599,20 @@ public final class HandoffPipeline: Service, Sendable {
         while tracker.outstanding > 0 && ContinuousClock.now < deadline {
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
+    /// Waits, at most `limit`, for the global view's first catch-up: until then it knows only part of
+    /// the queues and agents, and a new handoff would be told of a wait (or of nobody there) it does not have.
+    private func waitForGlobalView(_ limit: Duration) async throws {
+        let deadline = ContinuousClock.now + limit
+        while !healthSnapshot.globalViewCaughtUp && !Task.isShuttingDownGracefully {
+            guard ContinuousClock.now < deadline else {
+                logger.warning("processing starts before the global view caught up: wait estimates and callback slots see part of the queues until it does",
+                               metadata: ["waited": "\(limit)", "records_read": "\(globalView.recordsRead)"])
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
         }
     }
 
@@ -799,6 +816,7 @@ public final class HandoffPipeline: Service, Sendable {
 
     /// Reads `support.agents`, `support.handoffs` and `support.callbacks` in full, outside the group, for the queue view and slot bookings.
     private func readGlobalTables(topics: HandoffdConfiguration.Topics) async {
+        if faults.globalViewDelay > .zero { try? await Task.sleep(for: faults.globalViewDelay) }
         var reader: KafkaConsumer?
         while reader == nil && !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
@@ -816,12 +834,16 @@ public final class HandoffPipeline: Service, Sendable {
         var read = 0
         func caughtUp() {
             logger.info("global view caught up", metadata: ["records": "\(read)", "duration": "\(ContinuousClock.now - started)"])
+            health.withLock { $0.globalViewCaughtUp = true }
             metrics.globalViewRebuilt(seconds: (ContinuousClock.now - started).seconds)
         }
         if behind.isEmpty { caughtUp() }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                while let batch = await reader.nextBatch(), !Task.isCancelled, !Task.isShuttingDownGracefully {
+                // Until caught up, a bounded wait: a partition's last offsets may be transaction markers or
+                // aborted records, never delivered, and only librdkafka's end-of-partition report gets past them.
+                while let batch = behind.isEmpty ? await reader.nextBatch() : await reader.nextBatch(timeout: .milliseconds(200)),
+                      !Task.isCancelled, !Task.isShuttingDownGracefully {
                     let applied = Timestamp.now.millisecondsSinceEpoch
                     if let oldest = batch.compactMap(\.timestamp).min() { globalView.noteDelay(milliseconds: applied - oldest) }
                     if !behind.isEmpty {
@@ -829,6 +851,8 @@ public final class HandoffPipeline: Service, Sendable {
                         for message in batch where behind[message.topicPartition].map({ message.offset + 1 >= $0 }) ?? false {
                             behind[message.topicPartition] = nil
                         }
+                        let reached = reader.endsReached
+                        for (partition, end) in behind where (reached[partition] ?? -1) >= end { behind[partition] = nil }
                         if behind.isEmpty { caughtUp() }
                     }
                     for message in batch {

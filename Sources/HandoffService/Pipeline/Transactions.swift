@@ -82,9 +82,12 @@ public struct FaultInjection: Sendable {
     /// (this one's included); true stops the pipeline there with the outputs flushed to the broker and the
     /// transaction left open (``InjectedCrash``).
     public var crashBeforeCommit: (@Sendable (_ outputsProduced: Int) -> Bool)?
+    /// The global view's reader starts this much later (a slow catch-up, as with a long retention).
+    public var globalViewDelay: Duration = .zero
 
-    public init(crashBeforeCommit: (@Sendable (_ outputsProduced: Int) -> Bool)? = nil) {
+    public init(crashBeforeCommit: (@Sendable (_ outputsProduced: Int) -> Bool)? = nil, globalViewDelay: Duration = .zero) {
         self.crashBeforeCommit = crashBeforeCommit
+        self.globalViewDelay = globalViewDelay
     }
 }
 
