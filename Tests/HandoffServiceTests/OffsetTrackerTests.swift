@@ -67,6 +67,22 @@ struct OffsetTrackerTests {
         #expect(stored.all == [6])
     }
 
+    @Test("an output with no record holds no offset, and a failed delivery of it is sent again, also across a revocation")
+    func untrackedFailure() {
+        let (tracker, stored) = make()
+        tracker.begin(partition, 7)
+        let update = tracker.add(.untracked(topic: "out", key: Array("conv".utf8), value: Array("summary".utf8)))
+        tracker.finish(partition, 7)
+        #expect(stored.all == [8], "the record does not wait for an output it did not make")
+        tracker.drop([partition])
+        tracker.delivered(token: update, error: KafkaError(code: .librdkafka, message: "timed out", isRetriable: true))
+        let failed = tracker.takeFailed()
+        #expect(failed.count == 1 && !failed[0].isTracked && failed[0].value == Array("summary".utf8))
+        tracker.delivered(token: tracker.retry(failed[0]), error: nil)
+        #expect(tracker.takeFailed().isEmpty && tracker.outstanding == 0 && stored.all == [8])
+        #expect(tracker.add(delivery(9)) > 0 && delivery(9).isTracked)
+    }
+
     @Test("after a partition is dropped, a late acknowledgement does not count for the record read again")
     func staleTokens() {
         let (tracker, stored) = make()

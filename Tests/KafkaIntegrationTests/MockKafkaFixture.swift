@@ -103,6 +103,16 @@ func running<Result: Sendable>(_ services: [any Service], logger: Logger, _ body
     }
 }
 
+/// Polls `condition` until it holds, at most 30 s; whether it held.
+func waitFor(_ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(30)
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(50))
+    }
+    return condition()
+}
+
 enum Examples {
     static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("protocols/examples")

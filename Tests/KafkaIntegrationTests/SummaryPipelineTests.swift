@@ -85,6 +85,36 @@ struct SummaryPipelineTests {
         await reader.close()
     }
 
+    @Test("a model summary whose update finds the broker down (its delivery times out) reaches the agents when the broker is back")
+    func updateSurvivesBrokerDown() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        model.script([.hang(then: Self.humanAnswer)])
+        try await model.serving {
+            var configuration = HandoffdConfiguration()
+            configuration.llm = LLMSummarizerTests.configuration(model) { $0.summarizeAhead = false; $0.deadline = .seconds(2) }
+            var properties = kafka.configuration()
+            properties["message.timeout.ms"] = "1500"
+            let pipeline = HandoffPipeline(configuration: configuration, kafka: properties, logger: kafka.logger,
+                                           metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)),
+                                           clock: { clock.now }, summaries: try configuration.summaryWorkers(logger: kafka.logger))
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: try Self.lines("02-asks-for-human.jsonl"))
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffAnnounced }.isEmpty })
+                clock.advance(milliseconds: 2001)
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+                // The update has no input record behind it: nothing else would ever send it again.
+                kafka.cluster.setBroker(1, up: false)
+                model.releaseHung()
+                #expect(await waitFor { pipeline.statisticsSnapshot.redeliveries > 0 }, "its delivery timed out and it was sent again")
+                kafka.cluster.setBroker(1, up: true)
+                #expect(await reader.wait(timeout: .seconds(60)) { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
+            }
+        }
+        let updated = try #require(reader.events(ofType: EventType.handoffUpdated).first)
+        #expect(updated["data"]?["summary"]?["source"]?.stringValue == "llm")
+        await reader.close()
+    }
+
     @Test("a model that answers within the deadline: the handoff carries its summary from the first revision, and nothing follows")
     func inTime() async throws {
         let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)

@@ -237,16 +237,15 @@ public final class HandoffPipeline: Service, Sendable {
         var lastStats = clock()
 
         /// Publishes one output, tracked under its record; outputs with no record (a summary arriving
-        /// after its handoff went out) are sent untracked: losing one costs the agent only the model's summary.
+        /// after its handoff went out, estimate refreshes, callbacks coming due) hold no offset, but a
+        /// failed delivery of one is sent again too.
         func send(_ output: OutputEvent, under record: (TopicPartition, Int64)?) async throws {
             metrics.outputPublished(type: output.type)
             let value = JSONWriter.bytes(output.envelope(source: source))
             let key = output.key.map { Array($0.utf8) }
-            guard let record else {
-                try await producer.send(topic: topics.name(for: output.channel), key: key, value: value, headers: contentType, token: tracker.untrackedToken())
-                return
-            }
-            let delivery = OffsetTracker.Delivery(partition: record.0, offset: record.1, topic: topics.name(for: output.channel), key: key, value: value)
+            let topic = topics.name(for: output.channel)
+            let delivery = record.map { OffsetTracker.Delivery(partition: $0.0, offset: $0.1, topic: topic, key: key, value: value) }
+                ?? .untracked(topic: topic, key: key, value: value)
             try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
                               deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
         }
@@ -763,6 +762,10 @@ public final class HandoffPipeline: Service, Sendable {
             if delivery.failures >= Self.attemptsBeforeDeadLetter, let error = delivery.lastError, !error.isRetriable {
                 // Refused for good (too large for the broker, not authorised, …): retrying would hold
                 // the partition forever. The output goes to the dead-letter topic with the reason instead.
+                guard delivery.isTracked else {
+                    undeliverable(delivery, error: error)
+                    continue
+                }
                 try await deadLetter(delivery, error: error, producer: producer, tracker: tracker, headers: headers, source: configuration.source,
                                      deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes)
                 tracker.abandon(delivery)
@@ -790,10 +793,25 @@ public final class HandoffPipeline: Service, Sendable {
             refused = error
         }
         guard !refused.isFatal, !refused.isRetriable, !refused.requiresAbort, refused.code == .librdkafka, delivery.topic != deadLetterTopic else { throw refused }
+        guard delivery.isTracked else {
+            undeliverable(delivery, error: refused)
+            tracker.delivered(token: token, error: nil)
+            return
+        }
         // The dead letter is registered under the same record before the refused output is let go.
         try await deadLetter(delivery, error: refused, producer: producer, tracker: tracker, headers: headers, source: source,
                              deadLetterTopic: deadLetterTopic, deadLetterMaxBytes: deadLetterMaxBytes)
         tracker.delivered(token: token, error: nil)
+    }
+
+    /// An output with no record behind it that the broker refuses for good: no input record to name in a
+    /// dead letter, so the error log keeps what was lost.
+    private func undeliverable(_ delivery: OffsetTracker.Delivery, error: KafkaError) {
+        let value = delivery.value ?? []
+        let type = (try? JSONParser.parse(value))?["type"]?.stringValue ?? ""
+        logger.error("output refused for good and dropped", metadata: ["topic": "\(delivery.topic)", LogKey.eventType: "\(type)",
+                                                                     "bytes": "\(value.count)", "error": "\(error)"])
+        metrics.outputDropped()
     }
 
     private func deadLetter(_ delivery: OffsetTracker.Delivery, error: KafkaError, producer: KafkaProducer, tracker: OffsetTracker,

@@ -21,6 +21,18 @@ final class OffsetTracker: Sendable {
         var lastError: KafkaError?
         /// The partition's epoch when the tracker registered it (set by the tracker).
         var epoch: UInt64 = 0
+
+        /// An output with no input record behind it (a summary after its handoff went out, an estimate
+        /// refresh, a callback coming due): it holds no offset, but a failed delivery is sent again like
+        /// any other. (Bounded without a limit of its own: while the broker refuses, tracked outputs fill
+        /// `max_in_flight` and the loop that makes these waits.)
+        static func untracked(topic: String, key: [UInt8]?, value: [UInt8]) -> Delivery {
+            Delivery(partition: noRecord, offset: -1, topic: topic, key: key, value: value)
+        }
+
+        private static let noRecord = TopicPartition(topic: "", partition: -1)
+        /// Whether a record waits for this output (its offset is held until it is acknowledged).
+        var isTracked: Bool { partition != Self.noRecord }
     }
 
     private struct PartitionState {
@@ -91,7 +103,7 @@ final class OffsetTracker: Sendable {
         }
     }
 
-    /// An output of the record at `offset` is about to be sent; returns its delivery token.
+    /// An output of the record at `offset` (or an untracked one) is about to be sent; returns its delivery token.
     func add(_ delivery: Delivery) -> UInt64 {
         state.withLock { state in
             let token = state.nextToken
@@ -177,7 +189,7 @@ final class OffsetTracker: Sendable {
         }
     }
 
-    /// A token for a send whose outcome holds no offset: its report is ignored.
+    /// A token for a best-effort send: its report is ignored, a failure is not sent again.
     func untrackedToken() -> UInt64 {
         state.withLock { state in
             defer { state.nextToken += 1 }

@@ -180,6 +180,10 @@ public final class PipelineMetrics: Sendable {
         counter("handoffd_outputs_dead_lettered_total").increment()
     }
 
+    func outputDropped() {
+        counter("handoffd_outputs_dropped_total").increment()
+    }
+
     private let lagReported = Mutex<Set<Int32>>([])
 
     func lag(_ lags: [TopicPartition: Int64]) {
