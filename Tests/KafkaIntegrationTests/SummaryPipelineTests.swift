@@ -3,6 +3,7 @@ import HandoffAdmin
 import HandoffCore
 import HandoffLLM
 import HandoffService
+import Kafka
 import Prometheus
 import Synchronization
 import Testing
@@ -37,10 +38,14 @@ struct SummaryPipelineTests {
     }
 
     func pipeline(_ kafka: MockKafka, _ model: ScriptedModel, clock: ManualClock, registry: PrometheusCollectorRegistry,
+                  kafkaProperties: [String: String] = [:], processing: (inout HandoffdConfiguration.Processing) -> Void = { _ in },
                   _ change: (inout LLMConfiguration) -> Void) throws -> HandoffPipeline {
         var configuration = HandoffdConfiguration()
         configuration.llm = LLMSummarizerTests.configuration(model, change)
-        return HandoffPipeline(configuration: configuration, kafka: kafka.configuration(), logger: kafka.logger,
+        processing(&configuration.processing)
+        var properties = kafka.configuration()
+        properties.properties.merge(kafkaProperties) { $1 }
+        return HandoffPipeline(configuration: configuration, kafka: properties, logger: kafka.logger,
                                metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)),
                                clock: { clock.now }, summaries: try configuration.summaryWorkers(logger: kafka.logger))
     }
@@ -90,13 +95,10 @@ struct SummaryPipelineTests {
         let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
         model.script([.hang(then: Self.humanAnswer)])
         try await model.serving {
-            var configuration = HandoffdConfiguration()
-            configuration.llm = LLMSummarizerTests.configuration(model) { $0.summarizeAhead = false; $0.deadline = .seconds(2) }
-            var properties = kafka.configuration()
-            properties["message.timeout.ms"] = "1500"
-            let pipeline = HandoffPipeline(configuration: configuration, kafka: properties, logger: kafka.logger,
-                                           metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)),
-                                           clock: { clock.now }, summaries: try configuration.summaryWorkers(logger: kafka.logger))
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry, kafkaProperties: ["message.timeout.ms": "1500"]) {
+                $0.summarizeAhead = false
+                $0.deadline = .seconds(2)
+            }
             try await running([pipeline], logger: kafka.logger) {
                 try await kafka.publish(lines: try Self.lines("02-asks-for-human.jsonl"))
                 #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffAnnounced }.isEmpty })
@@ -112,6 +114,48 @@ struct SummaryPipelineTests {
         }
         let updated = try #require(reader.events(ofType: EventType.handoffUpdated).first)
         #expect(updated["data"]?["summary"]?["source"]?.stringValue == "llm")
+        await reader.close()
+    }
+
+    @Test("a rebalance that revokes and gives back the partition while a handoff is held: it goes out once, and its record is committed only after it")
+    func heldAcrossRevokeAndReassign() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        model.script([.hang(then: Self.humanAnswer)])
+        try await model.serving {
+            // The revocation waits 2 s for the held record, then lets the partition go with it still held.
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry, processing: { $0.shutdownTimeout = .seconds(2) }) {
+                $0.summarizeAhead = false
+                $0.deadline = .seconds(60)
+            }
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: try Self.lines("02-asks-for-human.jsonl"))
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffAnnounced }.isEmpty })
+                // A second member of the group, subscribed to another topic: the group rebalances (eagerly), and
+                // the pipeline's partition is revoked and assigned back to it, with the handoff still held.
+                let member = try KafkaConsumer(configuration: kafka.configuration(), mode: .group(topics: [kafka.topics.agents]), logger: kafka.logger)
+                func redelivered() -> Double {
+                    var buffer: [UInt8] = []
+                    registry.emit(into: &buffer)
+                    return KafkaIntegrationTests.metric("handoffd_records_total", labels: #"outcome="redelivered""#, in: String(decoding: buffer, as: UTF8.self))
+                }
+                #expect(await waitFor { redelivered() > 0 }, "the records after the last commit were read again from the partition given back")
+                #expect(reader.events(ofType: EventType.handoffCreated).isEmpty, "still held: the records read again did not publish it")
+                model.releaseHung()
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+                await member.close()
+            }
+        }
+        let created = reader.events(ofType: EventType.handoffCreated)
+        #expect(created.count == 1)
+        #expect(created.first?["data"]?["summary"]?["source"]?.stringValue == "llm")
+        // Everything was committed before the pipeline stopped: a successor in the group emits nothing again.
+        let successor = HandoffPipeline(configuration: HandoffdConfiguration(), kafka: kafka.configuration(), logger: kafka.logger)
+        try await running([successor], logger: kafka.logger) {
+            #expect(await waitFor { successor.healthSnapshot.partitionsAssigned > 0 })
+            try await Task.sleep(for: .seconds(2))
+        }
+        #expect(successor.statisticsSnapshot.records == 0, "nothing left uncommitted")
+        #expect(reader.events(ofType: EventType.handoffCreated).count == 1)
         await reader.close()
     }
 
