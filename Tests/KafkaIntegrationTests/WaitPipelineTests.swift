@@ -77,7 +77,8 @@ struct WaitPipelineTests {
     func startWaitsForGlobalView(waits: Bool) async throws {
         let (kafka, _, _, registry, reader) = try SummaryPipelineTests.rig(partitions: 1)
         let queue = EscalationPolicy().routing.queue(for: .other, language: "en")
-        // Everything is in the topics before the instance starts; its view's reader starts 4 s late.
+        // Everything is in the topics before the instance starts; its view's reader starts 4 s late (without
+        // the wait: 30 s, so the first handoff is certainly made before the view is read, however slow the join).
         try await kafka.publish(lines: [Self.event("a1", EventType.agentStatus, subject: "agent-1", time: "2026-11-26T09:59:00Z", [
             "agent_id": .string("agent-1"), "status": .string("available"), "queues": .array([.string(queue)]), "capacity": .number(1),
         ])], to: kafka.topics.agents)
@@ -86,7 +87,7 @@ struct WaitPipelineTests {
         configuration.processing.globalViewWait = waits ? .seconds(30) : .zero
         let pipeline = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(), logger: kafka.logger,
                                        metrics: PipelineMetrics(factory: AdminServer.metricsFactory(registry: registry)),
-                                       faults: FaultInjection(globalViewDelay: .seconds(4)))
+                                       faults: FaultInjection(globalViewDelay: .seconds(waits ? 4 : 30)))
         try await running([pipeline], logger: kafka.logger) {
             #expect(await reader.wait { _ in !reader.events(ofType: EventType.handoffCreated).isEmpty })
             let estimate = reader.events(ofType: EventType.handoffCreated).first?["data"]?["wait_estimate"]
