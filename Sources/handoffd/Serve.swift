@@ -101,13 +101,12 @@ extension Serve {
     /// process dies, as a SIGKILL would leave it, after its transaction's outputs reached the broker and before its commit.
     static func injectedFaults() -> FaultInjection {
         guard let text = ProcessInfo.processInfo.environment["HANDOFFD_TEST_CRASH_BEFORE_COMMIT"], let threshold = Int(text) else { return FaultInjection() }
-        return FaultInjection { outputs in
-            if outputs >= threshold {
-                FileHandle.standardError.write(Data("handoffd: HANDOFFD_TEST_CRASH_BEFORE_COMMIT=\(threshold): \(outputs) outputs produced, exiting before the commit\n".utf8))
-                _exit(86)
-            }
-            return false
-        }
+        // Deciding and dying are two steps: the outputs are flushed between them (dying while deciding
+        // left them in librdkafka's queue, and the broker never saw the transaction that was meant to hang).
+        return FaultInjection(crashBeforeCommit: { outputs in outputs >= threshold }, die: { outputs, flushed in
+            FileHandle.standardError.write(Data("handoffd: HANDOFFD_TEST_CRASH_BEFORE_COMMIT=\(threshold): \(outputs) outputs produced and \(flushed ? "flushed" : "NOT flushed in time"), exiting before the commit\n".utf8))
+            _exit(86)
+        })
     }
 }
 

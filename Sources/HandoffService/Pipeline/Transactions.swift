@@ -47,7 +47,8 @@ final class Transactions: Sendable {
     func commit(offsets: [TopicPartition: Int64], consumer: KafkaConsumer, outputsProduced: Int) async throws {
         if !offsets.isEmpty, let crash = faults.crashBeforeCommit, crash(outputsProduced) {
             // Outputs reach the broker, the commit never happens: what a crash at the worst moment leaves.
-            _ = await producer.flush(timeout: timeout)
+            let flushed = await producer.flush(timeout: timeout)
+            faults.die?(outputsProduced, flushed)
             throw InjectedCrash(outputsProduced: outputsProduced)
         }
         var attempt = 0
@@ -82,11 +83,16 @@ public struct FaultInjection: Sendable {
     /// (this one's included); true stops the pipeline there with the outputs flushed to the broker and the
     /// transaction left open (``InjectedCrash``).
     public var crashBeforeCommit: (@Sendable (_ outputsProduced: Int) -> Bool)?
+    /// Called at that crash once the outputs were flushed (whether the flush finished in time): a process
+    /// ends itself here, as a SIGKILL would leave it. Nil: the pipeline throws ``InjectedCrash``.
+    public var die: (@Sendable (_ outputsProduced: Int, _ flushed: Bool) -> Void)?
     /// The global view's reader starts this much later (a slow catch-up, as with a long retention).
     public var globalViewDelay: Duration = .zero
 
-    public init(crashBeforeCommit: (@Sendable (_ outputsProduced: Int) -> Bool)? = nil, globalViewDelay: Duration = .zero) {
+    public init(crashBeforeCommit: (@Sendable (_ outputsProduced: Int) -> Bool)? = nil, die: (@Sendable (_ outputsProduced: Int, _ flushed: Bool) -> Void)? = nil,
+                globalViewDelay: Duration = .zero) {
         self.crashBeforeCommit = crashBeforeCommit
+        self.die = die
         self.globalViewDelay = globalViewDelay
     }
 }
