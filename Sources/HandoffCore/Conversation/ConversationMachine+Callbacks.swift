@@ -21,7 +21,7 @@ extension ConversationMachine {
         let language = Announcements.language(state.language)
         let zone = advisor.zone(request.timeZone)
         let zoneName = zone == nil ? "UTC" : request.timeZone
-        // A queue named by the frontend must be one the deployment has: a misspelt name is refused, not
+        // A queue named by the frontend must be one the configuration has: a misspelt name is refused, not
         // booked where no agent will ever call (nor quietly moved to another team's queue).
         let known = request.queue.map { context.policy.routing.queues.contains($0) || advisor.knows(queue: $0) } ?? true
         guard known, state.callbacks.count < Self.callbackLimit,

@@ -43,12 +43,12 @@ public struct QueueAdvisor: Sendable {
 
     public func plan(_ queue: String) -> CallbackPlan { plans[queue] ?? defaultPlan }
 
-    /// Whether this deployment has the queue, as far as queueing knows: hours or slots, a wait target or
-    /// an overflow are configured for it, an agent has been seen serving it, or the handoff log shows it.
-    /// (The routing's queues are the policy's to know.)
+    /// Whether the configuration has the queue: under `queues:` (hours, slots, a wait target) or as some
+    /// queue's overflow. Configuration only, not the global view: the answer must not depend on which
+    /// agents an instance has seen so far, or change when a record is processed again. (The routing's
+    /// queues are the policy's to know.)
     public func knows(queue: String) -> Bool {
         plans[queue] != nil || targets[queue] != nil || targets.values.contains { $0.overflowTo == queue }
-            || view.knownQueues.contains(queue) || view.history[queue] != nil
     }
 
     /// The expected wait of a handoff; `closed` outside the queue's business hours.
