@@ -26,6 +26,31 @@ public enum KafkaTopics {
         return count.map(Int.init)
     }
 
+    /// The offsets `group` has committed for these partitions (absent: none), read without joining the group.
+    public static func committedOffsets(configuration: KafkaConfiguration, group: String, partitions: [TopicPartition],
+                                        logger: Logger) async throws(KafkaError) -> [TopicPartition: Int64] {
+        var configuration = configuration
+        configuration["group.id"] = group
+        let handle = try KafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration, callbacks: KafkaCallbacks(logger: logger))
+        let pointer = handle.pointer
+        let (code, offsets) = await BlockingCall.run { () -> (rd_kafka_resp_err_t, [TopicPartition: Int64]) in
+            let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition) }
+            let code = rd_kafka_committed(pointer.raw, list, 10_000)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return (code, [:]) }
+            var offsets: [TopicPartition: Int64] = [:]
+            for index in 0..<Int(list.pointee.cnt) where list.pointee.elems[index].offset >= 0 {
+                let element = list.pointee.elems[index]
+                offsets[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+            }
+            return (code, offsets)
+        }
+        withExtendedLifetime(handle) {}
+        if code != RD_KAFKA_RESP_ERR_NO_ERROR { throw KafkaError.from(code) }
+        return offsets
+    }
+
     /// The value of one configuration entry of `topic` (e.g. `cleanup.policy`).
     /// - Returns: nil when the broker does not implement DescribeConfigs or does not answer.
     public static func configValue(configuration: KafkaConfiguration, topic: String, name: String, logger: Logger) async throws(KafkaError) -> String? {

@@ -236,14 +236,19 @@ public final class HandoffPipeline: Service, Sendable {
         var lastRefresh = clock()
         var lastStats = clock()
 
-        /// Publishes one output, tracked under its record; outputs with no record (a summary arriving
-        /// after its handoff went out, estimate refreshes, callbacks coming due) hold no offset, but a
-        /// failed delivery of one is sent again too.
-        func send(_ output: OutputEvent, under record: (TopicPartition, Int64)?) async throws {
+        /// Publishes one output, tracked under its record. Outputs with no record hold no offset: those
+        /// nothing would send again (a model's summary arriving after its handoff went out, a callback
+        /// coming due) are sent again when their delivery fails; those the next one supersedes (estimate
+        /// refreshes, queue stats) are sent once, so a late copy never overtakes a newer one.
+        func send(_ output: OutputEvent, under record: (TopicPartition, Int64)?, superseded: Bool = false) async throws {
             metrics.outputPublished(type: output.type)
             let value = JSONWriter.bytes(output.envelope(source: source))
             let key = output.key.map { Array($0.utf8) }
             let topic = topics.name(for: output.channel)
+            if record == nil && superseded {
+                try await producer.send(topic: topic, key: key, value: value, headers: contentType, token: tracker.untrackedToken())
+                return
+            }
             let delivery = record.map { OffsetTracker.Delivery(partition: $0.0, offset: $0.1, topic: topic, key: key, value: value) }
                 ?? .untracked(topic: topic, key: key, value: value)
             try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
@@ -287,7 +292,7 @@ public final class HandoffPipeline: Service, Sendable {
                 let advisor = advisor(view: globalView.queues, book: globalView.bookings(now: now))
                 let updates = engine.refreshEstimates(now: now, maxSilence: configuration.waits.maxSilence.milliseconds, advisor: advisor,
                                                       held: desk.heldConversations)
-                for output in updates { try await send(output, under: nil) }
+                for output in updates { try await send(output, under: nil, superseded: true) }
                 metrics.globalView(delayMilliseconds: globalView.delay)
             }
             if now.milliseconds(since: lastStats) >= configuration.waits.statsInterval.milliseconds {
@@ -295,7 +300,7 @@ public final class HandoffPipeline: Service, Sendable {
                 for queue in scoreboard.byQueue.keys.sorted() {
                     guard let data = scoreboard.statsEvent(queue: queue, instance: configuration.instance, now: now) else { continue }
                     let id = "stats/\(configuration.instance)/\(queue)/\(now.millisecondsSinceEpoch)"
-                    try await send(OutputEvent(channel: .alerts, key: queue, id: id, type: EventType.queueStats, subject: queue, time: now, data: data), under: nil)
+                    try await send(OutputEvent(channel: .alerts, key: queue, id: id, type: EventType.queueStats, subject: queue, time: now, data: data), under: nil, superseded: true)
                 }
             }
         }
@@ -336,20 +341,22 @@ public final class HandoffPipeline: Service, Sendable {
         /// Ends the changelog window: the state of every conversation changed since the last end is
         /// written, tracked under the record that last changed it, and then those records are finished.
         func endWindow() async throws {
-            var kept: Set<String> = []
+            // A conversation whose handoff is held for its summary keeps its records in the window (and its
+            // state out of the changelog) until the handoff goes out. Its own record is held by the desk; the
+            // others may be that record read again after its partition was revoked and given back, and
+            // finishing one of them would commit past a handoff not yet published.
+            let held = desk.heldConversations
             if configuration.processing.changelog {
                 var changes = engine.takeChanges()
                 if !window.carried.isEmpty {
                     let changed = Set(changes.changed.map(\.conversationID))
                     changes.changed += window.carried.subtracting(changed).compactMap { engine.conversations[$0]?.state }
                 }
-                // A conversation whose handoff is held for its summary is stored when the handoff goes out.
-                kept = Set(changes.changed.lazy.map(\.conversationID).filter { desk.isHeld($0) })
-                if !kept.isEmpty { changes.changed.removeAll { kept.contains($0.conversationID) } }
+                if !held.isEmpty { changes.changed.removeAll { held.contains($0.conversationID) } }
                 try await writeChangelog(changes, lastRecordOf: window.lastRecordOf, anchor: window.anchor, ownerOf: &ownerOf, producer: producer,
                                          tracker: tracker, configuration: configuration)
             }
-            for (record, epoch) in window.end(keeping: kept, now: monotonic.now) { tracker.finish(record.partition, record.offset, epoch: epoch) }
+            for (record, epoch) in window.end(keeping: held, now: monotonic.now) { tracker.finish(record.partition, record.offset, epoch: epoch) }
         }
 
         /// One round of the loop: what finished meanwhile, the batch, the changelog, the waits.
@@ -604,6 +611,7 @@ public final class HandoffPipeline: Service, Sendable {
     /// Waits, at most `limit`, for the global view's first catch-up: until then it knows only part of
     /// the queues and agents, and a new handoff would be told of a wait (or of nobody there) it does not have.
     private func waitForGlobalView(_ limit: Duration) async throws {
+        guard limit > .zero else { return }
         let deadline = ContinuousClock.now + limit
         while !healthSnapshot.globalViewCaughtUp && !Task.isShuttingDownGracefully {
             guard ContinuousClock.now < deadline else {
@@ -779,8 +787,9 @@ public final class HandoffPipeline: Service, Sendable {
     /// Failed deliveries with a non-retriable error are tried this often before they are dead-lettered.
     static let attemptsBeforeDeadLetter = 3
 
-    /// Sends one output, tracked under its input record. An output librdkafka refuses at once for good
-    /// (e.g. larger than `message.max.bytes`) is dead-lettered instead of stopping the service.
+    /// Sends one output, tracked under its input record (or untracked, see ``OffsetTracker/Delivery/untracked(topic:key:value:)``).
+    /// An output librdkafka refuses at once for good (e.g. larger than `message.max.bytes`) is
+    /// dead-lettered instead of stopping the service (dropped with an error log when no record stands behind it).
     private func publish(_ delivery: OffsetTracker.Delivery, producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])],
                          source: String, deadLetterTopic: String, deadLetterMaxBytes: Int,
                          register: (OffsetTracker.Delivery) -> UInt64) async throws {
@@ -848,7 +857,21 @@ public final class HandoffPipeline: Service, Sendable {
         let decoder = EventDecoder()
         // How long rebuilding the view from the whole retention takes: logged once the ends seen at the start are reached.
         let started = ContinuousClock.now
-        var behind = (try? await reader.endOffsets(timeout: .seconds(30))) ?? [:]
+        // Not knowing the ends is not being at them: asked again until answered (readiness waits meanwhile).
+        var behind: [TopicPartition: Int64] = [:]
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                behind = try await reader.endOffsets(timeout: .seconds(30))
+                break
+            } catch {
+                logger.warning("cannot learn where the global topics end yet; retrying in 5 s", metadata: ["error": "\(error)"])
+                try? await Task.sleep(for: .seconds(5))
+            }
+        }
+        guard !Task.isCancelled && !Task.isShuttingDownGracefully else {
+            await reader.close()
+            return
+        }
         var read = 0
         func caughtUp() {
             logger.info("global view caught up", metadata: ["records": "\(read)", "duration": "\(ContinuousClock.now - started)"])

@@ -22,10 +22,9 @@ final class OffsetTracker: Sendable {
         /// The partition's epoch when the tracker registered it (set by the tracker).
         var epoch: UInt64 = 0
 
-        /// An output with no input record behind it (a summary after its handoff went out, an estimate
-        /// refresh, a callback coming due): it holds no offset, but a failed delivery is sent again like
-        /// any other. (Bounded without a limit of its own: while the broker refuses, tracked outputs fill
-        /// `max_in_flight` and the loop that makes these waits.)
+        /// An output with no input record behind it that nothing else would send again (a model's summary
+        /// after its handoff went out, a callback coming due): it holds no offset, but a failed delivery is
+        /// sent again like any other. Few: one per summary written late, one per callback attempt.
         static func untracked(topic: String, key: [UInt8]?, value: [UInt8]) -> Delivery {
             Delivery(partition: noRecord, offset: -1, topic: topic, key: key, value: value)
         }
