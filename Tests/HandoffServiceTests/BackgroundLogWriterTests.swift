@@ -50,9 +50,13 @@ struct BackgroundLogWriterTests {
         _ = fcntl(pipe.fileHandleForReading.fileDescriptor, F_SETFL, O_NONBLOCK)
         var data = Data()
         var buffer = [UInt8](repeating: 0, count: 256)
-        while ContinuousClock.now < deadline && !data.contains(UInt8(ascii: "\n")) {
+        // A read after every wait, the last one included: a sleep stretched past the deadline by a busy
+        // machine must not end the test before it looks again.
+        while true {
             let count = read(pipe.fileHandleForReading.fileDescriptor, &buffer, buffer.count)
-            if count > 0 { data.append(contentsOf: buffer[..<count]) } else { try await Task.sleep(for: .milliseconds(1)) }
+            if count > 0 { data.append(contentsOf: buffer[..<count]) }
+            if data.contains(UInt8(ascii: "\n")) || ContinuousClock.now >= deadline { break }
+            if count <= 0 { try await Task.sleep(for: .milliseconds(1)) }
         }
         #expect(String(decoding: data, as: UTF8.self) == "one line\n")
     }
