@@ -134,7 +134,7 @@ def test_crash_between_produce_and_commit(broker, tansu_bin, handoffd_factory, o
     caught_up = h2.wait_for_line(r"duration=([0-9.e+-]+) seconds .*global view caught up", timeout=10)
     say(f"the second incarnation's global view caught up in {float(caught_up[1]):.2f} s")
     assert float(caught_up[1]) < 10, "the global view took as long as if it had never seen the end of its topics"
-    assert not any("processing starts before the global view caught up" in line for line in h2.lines), \
+    assert not any("joining the group before the global view caught up" in line for line in h2.lines), \
         "processing did not wait for the global view, or waited it out"
     offsets = GroupOffsets(broker, HANDOFFD_GROUP, CONVERSATIONS)
     try:

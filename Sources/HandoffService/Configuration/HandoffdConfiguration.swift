@@ -135,10 +135,10 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         /// what a crash processes again. Also written when half of `maxInFlight` records wait for it, before
         /// partitions are revoked, and at shutdown; exactly once writes it with every transaction. Default 1 s.
         public var changelogInterval: Duration = .seconds(1)
-        /// How long processing waits at start-up for the global view (agents, handoffs, callback bookings)
-        /// to reach the ends of its topics: decisions made against a view still being read would tell the
-        /// first customers that nobody is there. After it, processing goes on and the view catches up
-        /// beside it. Zero: do not wait. Default 30 s.
+        /// How long an instance waits at start-up, before it joins the consumer group, for the global view
+        /// (agents, handoffs, callback bookings) to reach the ends of its topics: decisions made against a
+        /// view still being read would tell the first customers that nobody is there. After it, the
+        /// instance joins and the view catches up beside the processing. Zero: do not wait. Default 30 s.
         public var globalViewWait: Duration = .seconds(30)
         /// At least once (the default: a crash may re-emit outputs, with the same ids) or exactly once
         /// (outputs, changelog and input offsets in one Kafka transaction; needs the changelog).

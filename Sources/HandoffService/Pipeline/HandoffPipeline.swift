@@ -120,8 +120,44 @@ public final class HandoffPipeline: Service, Sendable {
         let shutdownTimeout = configuration.processing.shutdownTimeout
         let transactions = exactlyOnce ? Transactions(producer: producer, timeout: shutdownTimeout, faults: faults) : nil
         try await transactions?.start()
-        let consumer = try KafkaConsumer(configuration: consumerKafka, mode: .group(topics: [topics.conversations]), logger: logger,
-                                         bufferLimit: configuration.processing.bufferLimit) { [self] event in
+        // The global view is read beside the processing; processing itself runs to its end (its
+        // last deliveries retried) before the reader is stopped. The group is joined once the view has
+        // caught up (or the wait ran out): partitions are not taken from running instances only to wait.
+        let consumer: KafkaConsumer = try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { await self.readGlobalTables(topics: topics) }
+            if let summaries = self.summaries { group.addTask { await summaries.run() } }
+            try await waitForGlobalView(configuration.processing.globalViewWait)
+            let consumer = try joinGroup(consumerKafka, topic: topics.conversations, bufferLimit: configuration.processing.bufferLimit, tracker: tracker,
+                                         transactions: transactions, shutdownTimeout: shutdownTimeout, consumerBox: consumerBox)
+            consumerBox.consumer = consumer
+            try await withGracefulShutdownHandler {
+                try await self.process(consumer: consumer, producer: producer, tracker: tracker, transactions: transactions,
+                                       inputPartitions: inputPartitions, configuration: configuration)
+            } onGracefulShutdown: {
+                consumer.stopDelivering()
+            }
+            group.cancelAll()
+            return consumer
+        }
+
+        // Drain: every output acknowledged (or the timeout), offsets stored, committed, group left.
+        let drained = await producer.flush(timeout: shutdownTimeout)
+        if !drained || tracker.outstanding > 0 {
+            logger.warning("shutting down with outputs unacknowledged; their records stay uncommitted and will be processed again", metadata: ["records": "\(tracker.outstanding)"])
+        }
+        if let error = await consumer.commit() { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
+        closing.withLock { $0 = true }
+        await consumer.close()
+        consumerBox.consumer = nil
+        health.withLock { $0.stopped = true }
+        logger.info("handoffd stopped", metadata: ["records": "\(statisticsSnapshot.records)", "outputs": "\(statisticsSnapshot.outputs)"])
+    }
+
+    /// Joins the consumer group: assignments and revocations keep ``Assignment`` and readiness current,
+    /// and a revocation lets the revoked partitions' work finish (and be committed) first.
+    private func joinGroup(_ configuration: KafkaConfiguration, topic: String, bufferLimit: Int, tracker: OffsetTracker, transactions: Transactions?,
+                           shutdownTimeout: Duration, consumerBox: ConsumerBox) throws -> KafkaConsumer {
+        try KafkaConsumer(configuration: configuration, mode: .group(topics: [topic]), logger: logger, bufferLimit: bufferLimit) { [self] event in
             switch event {
             case .assigned(let partitions):
                 // Added, not replaced: with a cooperative assignor the list holds only the new partitions
@@ -157,33 +193,6 @@ public final class HandoffPipeline: Service, Sendable {
                 logger.info("partitions revoked", metadata: ["partitions": "\(partitions.map(\.description).sorted().joined(separator: ","))"])
             }
         }
-        consumerBox.consumer = consumer
-
-        // The global view is read beside the processing; processing itself runs to its end (its
-        // last deliveries retried) before the reader is stopped.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.readGlobalTables(topics: topics) }
-            if let summaries = self.summaries { group.addTask { await summaries.run() } }
-            try await withGracefulShutdownHandler {
-                try await self.process(consumer: consumer, producer: producer, tracker: tracker, transactions: transactions,
-                                       inputPartitions: inputPartitions, configuration: configuration)
-            } onGracefulShutdown: {
-                consumer.stopDelivering()
-            }
-            group.cancelAll()
-        }
-
-        // Drain: every output acknowledged (or the timeout), offsets stored, committed, group left.
-        let drained = await producer.flush(timeout: shutdownTimeout)
-        if !drained || tracker.outstanding > 0 {
-            logger.warning("shutting down with outputs unacknowledged; their records stay uncommitted and will be processed again", metadata: ["records": "\(tracker.outstanding)"])
-        }
-        if let error = await consumer.commit() { logger.warning("final commit failed", metadata: ["error": "\(error)"]) }
-        closing.withLock { $0 = true }
-        await consumer.close()
-        consumerBox.consumer = nil
-        health.withLock { $0.stopped = true }
-        logger.info("handoffd stopped", metadata: ["records": "\(statisticsSnapshot.records)", "outputs": "\(statisticsSnapshot.outputs)"])
     }
 
     /// The Kafka configuration without consumer-only properties, for producers and metadata look-ups.
@@ -562,7 +571,6 @@ public final class HandoffPipeline: Service, Sendable {
         }
         var ahead = takeAhead()
         defer { ahead.cancel() }
-        try await waitForGlobalView(configuration.processing.globalViewWait)
         while let batch = await ahead.value, !Task.isCancelled {
             ahead = takeAhead()
             guard let transactions else {
@@ -615,7 +623,7 @@ public final class HandoffPipeline: Service, Sendable {
         let deadline = ContinuousClock.now + limit
         while !healthSnapshot.globalViewCaughtUp && !Task.isShuttingDownGracefully {
             guard ContinuousClock.now < deadline else {
-                logger.warning("processing starts before the global view caught up: wait estimates and callback slots see part of the queues until it does",
+                logger.warning("joining the group before the global view caught up: wait estimates and callback slots see part of the queues until it does",
                                metadata: ["waited": "\(limit)", "records_read": "\(globalView.recordsRead)"])
                 return
             }
