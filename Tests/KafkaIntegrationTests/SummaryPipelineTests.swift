@@ -90,8 +90,9 @@ struct SummaryPipelineTests {
         await reader.close()
     }
 
-    @Test("a model summary whose update finds the broker down (its delivery times out) reaches the agents when the broker is back")
-    func updateSurvivesBrokerDown() async throws {
+    @Test("a model summary whose update finds the broker down (its delivery times out) reaches the agents when the broker is back, also when shutdown begins meanwhile",
+          arguments: [false, true])
+    func updateSurvivesBrokerDown(duringShutdown: Bool) async throws {
         let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
         model.script([.hang(then: Self.humanAnswer)])
         try await model.serving {
@@ -108,10 +109,19 @@ struct SummaryPipelineTests {
                 kafka.cluster.setBroker(1, up: false)
                 model.releaseHung()
                 #expect(await waitFor { pipeline.statisticsSnapshot.redeliveries > 0 }, "its delivery timed out and it was sent again")
-                kafka.cluster.setBroker(1, up: true)
-                #expect(await reader.wait(timeout: .seconds(60)) { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
+                if duringShutdown {
+                    // Shutdown begins when this closure returns, with the update failing; the broker is back 3 s later.
+                    Task {
+                        try await Task.sleep(for: .seconds(3))
+                        kafka.cluster.setBroker(1, up: true)
+                    }
+                } else {
+                    kafka.cluster.setBroker(1, up: true)
+                    #expect(await reader.wait(timeout: .seconds(60)) { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
+                }
             }
         }
+        #expect(await reader.wait(timeout: .seconds(60)) { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
         let updated = try #require(reader.events(ofType: EventType.handoffUpdated).first)
         #expect(updated["data"]?["summary"]?["source"]?.stringValue == "llm")
         await reader.close()

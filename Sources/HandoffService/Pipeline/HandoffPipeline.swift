@@ -608,9 +608,10 @@ public final class HandoffPipeline: Service, Sendable {
         for held in desk.releaseAll() { try await release(held, summary: nil, how: "deadline") }
         try await endWindow()
         summaries?.finish()
-        // Deliveries that failed during the last batch still need their retry before shutdown.
+        // Deliveries that failed during the last batch still need their retry before shutdown, and so do
+        // summary updates and due calls, which no record would bring back.
         let deadline = ContinuousClock.now + configuration.processing.shutdownTimeout
-        while tracker.outstanding > 0 && ContinuousClock.now < deadline {
+        while (tracker.outstanding > 0 || tracker.hasUntrackedWork) && ContinuousClock.now < deadline {
             try await resendFailed(producer: producer, tracker: tracker, headers: contentType)
             try await Task.sleep(for: .milliseconds(10))
         }

@@ -159,6 +159,11 @@ final class OffsetTracker: Sendable {
     /// Records taken and not yet fully acknowledged.
     var outstanding: Int { state.withLock { $0.outstanding } }
 
+    /// Whether an untracked delivery is in flight or waits to be sent again (shutdown waits for these too).
+    var hasUntrackedWork: Bool {
+        state.withLock { state in state.failed.contains { !$0.isTracked } || state.deliveries.values.contains { !$0.isTracked } }
+    }
+
     /// Whether any record of these partitions still has work in flight.
     func hasPending(in partitions: Set<TopicPartition>) -> Bool {
         state.withLock { state in partitions.contains { !(state.partitions[$0]?.pending.isEmpty ?? true) } }
