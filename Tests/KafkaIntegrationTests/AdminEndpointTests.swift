@@ -78,6 +78,7 @@ struct AdminEndpointTests {
             let text = scrape.body
             #expect(metric("handoffd_handoffs_total", in: text) == Double(expected.count))
             #expect(metric("handoffd_conversations_started_total", in: text) == 14)
+            #expect(metric("handoffd_global_view_caught_up", in: text) == 1)
             #expect(metric("handoffd_handoff_reasons_total", labels: #"reason="explicit_request""#, in: text) == 4)
             #expect(metric("handoffd_handoff_reasons_total", labels: #"reason="sensitive_topic""#, in: text) == 3)
             #expect(metric("handoffd_dead_letters_total", labels: #"reason="not_json""#, in: text) == 1)

@@ -99,6 +99,9 @@ struct WaitPipelineTests {
                 // Without the wait the same handoff is estimated blind: what the wait exists to prevent.
                 #expect(estimate?["method"]?.stringValue == "bootstrap")
                 #expect(!pipeline.healthSnapshot.globalViewCaughtUp, "still reading: /readyz says so")
+                var buffer: [UInt8] = []
+                registry.emit(into: &buffer)
+                #expect(metric("handoffd_global_view_caught_up", in: String(decoding: buffer, as: UTF8.self)) == 0, "and so does the gauge")
             }
         }
         await reader.close()

@@ -852,6 +852,7 @@ public final class HandoffPipeline: Service, Sendable {
 
     /// Reads `support.agents`, `support.handoffs` and `support.callbacks` in full, outside the group, for the queue view and slot bookings.
     private func readGlobalTables(topics: HandoffdConfiguration.Topics) async {
+        metrics.globalViewCaughtUp(false)
         if faults.globalViewDelay > .zero { try? await Task.sleep(for: faults.globalViewDelay) }
         var reader: KafkaConsumer?
         while reader == nil && !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -885,6 +886,7 @@ public final class HandoffPipeline: Service, Sendable {
         func caughtUp() {
             logger.info("global view caught up", metadata: ["records": "\(read)", "duration": "\(ContinuousClock.now - started)"])
             health.withLock { $0.globalViewCaughtUp = true }
+            metrics.globalViewCaughtUp(true)
             metrics.globalViewRebuilt(seconds: (ContinuousClock.now - started).seconds)
         }
         if behind.isEmpty { caughtUp() }

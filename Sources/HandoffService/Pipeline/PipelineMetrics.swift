@@ -171,6 +171,11 @@ public final class PipelineMetrics: Sendable {
         gauge("handoffd_global_view_rebuild_seconds").record(seconds)
     }
 
+    /// 0 from start-up until the global view first reached the ends of its topics, then 1.
+    func globalViewCaughtUp(_ caughtUp: Bool) {
+        gauge("handoffd_global_view_caught_up").record(caughtUp ? 1 : 0)
+    }
+
     /// Exactly once: a round's transaction committed, or aborted (its records consumed again).
     func transaction(committed: Bool) {
         counter("handoffd_transactions_total", [("outcome", committed ? "committed" : "aborted")]).increment()
