@@ -384,14 +384,9 @@ public final class KafkaConsumer: Sendable {
                 await consumer.close()
                 throw KafkaError(code: .librdkafka, message: "reading \(ends.keys.map(\.description).sorted().joined(separator: ", ")) to the end took longer than \(timeout)", isRetriable: true)
             }
-            for message in await consumer.nextBatch(maximum: 10_000, timeout: .milliseconds(200)) ?? [] {
-                records.append(message)
-                if let end = ends[message.topicPartition], message.offset + 1 >= end { ends[message.topicPartition] = nil }
-            }
-            // The last offsets of a partition may be records never delivered: transaction markers, and the
-            // records of an aborted transaction. librdkafka's end-of-partition event still gets past them.
-            let reached = consumer.endsReached
-            for (partition, end) in ends where (reached[partition] ?? -1) >= end { ends[partition] = nil }
+            let batch = await consumer.nextBatch(maximum: 10_000, timeout: .milliseconds(200)) ?? []
+            records += batch
+            ends = consumer.unreached(ends, after: batch)
         }
         // Some brokers report the end of a partition as the base offset of its last batch + 1 (Tansu
         // does): the rest of that batch lies beyond the reported end. Read on until nothing more comes.
@@ -408,9 +403,17 @@ public final class KafkaConsumer: Sendable {
         return records
     }
 
-    /// Where librdkafka last reported the end of each partition (readers outside the group): past the
-    /// transaction markers and aborted records that are never delivered as messages.
-    public var endsReached: [TopicPartition: Int64] { state.withLock { $0.endsReached } }
+    /// `ends` without the partitions this reader has reached now: a message of `batch` at or past the
+    /// end, or librdkafka's end-of-partition report at or past it. (A partition's last offsets may be
+    /// records never delivered, transaction markers and the records of aborted transactions: only that
+    /// report gets past them.)
+    public func unreached(_ ends: [TopicPartition: Int64], after batch: [KafkaMessage]) -> [TopicPartition: Int64] {
+        var ends = ends
+        for message in batch where ends[message.topicPartition].map({ message.offset + 1 >= $0 }) ?? false { ends[message.topicPartition] = nil }
+        let reported = state.withLock { $0.endsReached }
+        for (partition, end) in ends where (reported[partition] ?? -1) >= end { ends[partition] = nil }
+        return ends
+    }
 
     /// Messages waiting in the buffer.
     public var bufferedCount: Int { state.withLock { $0.count } }

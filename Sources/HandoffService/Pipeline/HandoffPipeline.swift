@@ -892,19 +892,14 @@ public final class HandoffPipeline: Service, Sendable {
         if behind.isEmpty { caughtUp() }
         await withGracefulShutdownHandler {
             await withTaskCancellationHandler {
-                // Until caught up, a bounded wait: a partition's last offsets may be transaction markers or
-                // aborted records, never delivered, and only librdkafka's end-of-partition report gets past them.
+                // Until caught up, a bounded wait: the end may be reached by a report, with no message to take.
                 while let batch = behind.isEmpty ? await reader.nextBatch() : await reader.nextBatch(timeout: .milliseconds(200)),
                       !Task.isCancelled, !Task.isShuttingDownGracefully {
                     let applied = Timestamp.now.millisecondsSinceEpoch
                     if let oldest = batch.compactMap(\.timestamp).min() { globalView.noteDelay(milliseconds: applied - oldest) }
                     if !behind.isEmpty {
                         read += batch.count
-                        for message in batch where behind[message.topicPartition].map({ message.offset + 1 >= $0 }) ?? false {
-                            behind[message.topicPartition] = nil
-                        }
-                        let reached = reader.endsReached
-                        for (partition, end) in behind where (reached[partition] ?? -1) >= end { behind[partition] = nil }
+                        behind = reader.unreached(behind, after: batch)
                         if behind.isEmpty { caughtUp() }
                     }
                     for message in batch {
