@@ -897,11 +897,6 @@ public final class HandoffPipeline: Service, Sendable {
                       !Task.isCancelled, !Task.isShuttingDownGracefully {
                     let applied = Timestamp.now.millisecondsSinceEpoch
                     if let oldest = batch.compactMap(\.timestamp).min() { globalView.noteDelay(milliseconds: applied - oldest) }
-                    if !behind.isEmpty {
-                        read += batch.count
-                        behind = reader.unreached(behind, after: batch)
-                        if behind.isEmpty { caughtUp() }
-                    }
                     for message in batch {
                         if message.topic == topics.agents {
                             if case .agentStatus(let status) = decoder.decode(value: message.value, headers: message.headers, key: message.keyString) {
@@ -915,6 +910,12 @@ public final class HandoffPipeline: Service, Sendable {
                             // A snapshot carries its summary and transcript too: only what the queue view reads is built.
                             globalView.apply(handoffSnapshot: data.object)
                         }
+                    }
+                    // Caught up only once the batch that reached the end is in the view: the start-up wait ends here.
+                    if !behind.isEmpty {
+                        read += batch.count
+                        behind = reader.unreached(behind, after: batch)
+                        if behind.isEmpty { caughtUp() }
                     }
                 }
             } onCancel: {
