@@ -37,6 +37,8 @@ public final class KafkaConsumer: Sendable {
 
     struct BufferState: ~Copyable {
         var messages: [KafkaMessage] = []
+        /// The topic of the last record buffered.
+        var topicName = ""
         var head = 0
         var waiter: CheckedContinuation<Void, Never>?
         var paused = false
@@ -197,7 +199,7 @@ public final class KafkaConsumer: Sendable {
             }
             return
         }
-        let topic = record.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+        let topicName = record.rkt.flatMap { rd_kafka_topic_name($0) }
         let value = record.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: record.len)) } ?? []
         let key = record.key.map { Array(UnsafeRawBufferPointer(start: $0, count: record.key_len)) }
         var headers: [(String, [UInt8])] = []
@@ -216,12 +218,11 @@ public final class KafkaConsumer: Sendable {
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(message, &timestampType)
-        let consumed = KafkaMessage(topic: topic, partition: record.partition, offset: record.offset, key: key, value: value,
-                                    headers: headers, timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
-            var consumed = consumed
-            consumed.buffered = state.changes
-            state.messages.append(consumed)
+            // A topic's name is made once, not per record: records of one topic share it.
+            if let topicName, !state.topicName.withCString({ strcmp($0, topicName) == 0 }) { state.topicName = String(cString: topicName) }
+            state.messages.append(KafkaMessage(topic: topicName == nil ? "" : state.topicName, partition: record.partition, offset: record.offset, key: key, value: value, headers: headers,
+                                               timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp, buffered: state.changes))
             defer { state.waiter = nil }
             return state.waiter
         }

@@ -417,8 +417,8 @@ public final class HandoffPipeline: Service, Sendable {
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
-                // The decoding is read where it lies in the batch (not copied out of it per record).
-                let result = engine.process(decoded: batch.decoded[index].0, analysis: batch.decoded[index].1, value: message.value, key: message.key,
+                let decoded = batch.decoded[index]
+                let result = engine.process(decoded: decoded.outcome, analysis: decoded.analysis, value: message.value, key: message.key,
                                             origin: origin, now: now, advisor: advisor)
                 quality.observe(result, at: now)
                 if !result.isRedelivery, let event = result.event, case .started(let started) = event.payload,
@@ -701,16 +701,28 @@ public final class HandoffPipeline: Service, Sendable {
     /// Records taken from the consumer together with what ``decode(_:with:)`` made of them.
     struct DecodedBatch: Sendable {
         var messages: [KafkaMessage]
-        var decoded: [(EventDecoder.Outcome, MessageAnalysis?)]
+        var decoded: [Decoded]
+    }
+
+    /// One record's decoding and, for a message, the analysis of its text. A class: it is handed from
+    /// the slices to the loop, and a copy of the event would retain each of its strings.
+    final class Decoded: Sendable {
+        let outcome: EventDecoder.Outcome
+        let analysis: MessageAnalysis?
+
+        init(_ outcome: EventDecoder.Outcome, _ analysis: MessageAnalysis?) {
+            self.outcome = outcome
+            self.analysis = analysis
+        }
     }
 
     /// The batch's records decoded, their messages' text analysed. Both are pure and most of the work: a
     /// large batch is done in slices on every core, then applied in order.
-    static func decode(_ batch: [KafkaMessage], with decoder: EventDecoder) async -> [(EventDecoder.Outcome, MessageAnalysis?)] {
+    static func decode(_ batch: [KafkaMessage], with decoder: EventDecoder) async -> [Decoded] {
         await inSlices(batch) { message in
             let outcome = decoder.decode(value: message.value, headers: message.headers, keyBytes: message.key)
-            guard case .conversation(let event) = outcome else { return (outcome, nil) }
-            return (outcome, MessageAnalysis(event))
+            guard case .conversation(let event) = outcome else { return Decoded(outcome, nil) }
+            return Decoded(outcome, MessageAnalysis(event))
         }
     }
 
