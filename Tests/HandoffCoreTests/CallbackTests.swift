@@ -67,17 +67,19 @@ struct CallbackTests {
         return advisor
     }
 
-    static func line(_ n: Int, _ type: String, _ time: String, _ data: [String: JSONValue]) -> [UInt8] {
+    static func line(_ n: Int, _ type: String, _ time: String, _ data: [String: JSONValue], conversation: String = "cb-conv") -> [UInt8] {
         var members = data
-        members["conversation_id"] = .string("cb-conv")
+        members["conversation_id"] = .string(conversation)
         return JSONWriter.bytes(.object(["specversion": .string("1.0"), "id": .string("e\(n)"), "source": .string("t"), "type": .string(type),
-                                         "time": .string(time), "subject": .string("cb-conv"), "data": .object(members)]))
+                                         "time": .string(time), "subject": .string(conversation), "data": .object(members)]))
     }
 
     @Test("requested → scheduled and confirmed in the customer's time; due at the slot with context; no answer twice → retried later; third → failed")
     func lifecycle() throws {
         var engine = Engine(policy: EscalationPolicy())
-        let advisor = Self.advisor()
+        var advisor = Self.advisor()
+        // Any time of the customer's day, to follow the queue's hours alone (calling hours: `callingHours` below).
+        advisor.callbacks.customerHours = [0..<86_400]
         func process(_ n: Int, _ type: String, _ time: String, _ data: [String: JSONValue]) -> [OutputEvent] {
             engine.process(value: Self.line(n, type, time, data), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: Int64(n)), now: nil, advisor: advisor).outputs
         }
@@ -114,6 +116,50 @@ struct CallbackTests {
         #expect(failed.map(\.type) == [EventType.callbackFailed])
         #expect(failed.first?.data["reason"]?.stringValue == "no_answer")
         #expect(engine.conversations["cb-conv"]?.state.callbacks.isEmpty == true)
+    }
+
+    @Test("a customer who names no windows is called in their own daytime; windows they name are kept, even at night")
+    func callingHours() throws {
+        var advisor = Self.advisor()
+        advisor.plans["general"] = CallbackPlan(hours: nil)
+        var engine = Engine(policy: EscalationPolicy())
+        var offset: Int64 = 0
+        func request(_ time: String, zone: String, queue: String = "billing", windows: [(String, String)] = []) -> JSONValue {
+            offset += 1
+            var data: [String: JSONValue] = ["contact_ref": .string("crm:\(offset)"), "time_zone": .string(zone), "queue": .string(queue)]
+            if !windows.isEmpty { data["windows"] = .array(windows.map { .object(["start": .string($0.0), "end": .string($0.1)]) }) }
+            // A conversation each: one may have only three callbacks pending.
+            let outputs = engine.process(value: Self.line(Int(offset), EventType.callbackRequested, time, data, conversation: "hours-\(offset)"), key: nil,
+                                         origin: RecordOrigin(topic: "t", partition: 0, offset: offset), now: nil, advisor: advisor).outputs
+            return (outputs.first { $0.type == EventType.callbackConfirmed } ?? outputs.first)?.data ?? .null
+        }
+        // Billing opens Monday 09:00 Berlin (07:00 UTC): 03:00 in New York, 16:00 in Tokyo.
+        let newYork = request("2026-03-27T15:50:00Z", zone: "America/New_York")
+        #expect(newYork["local_date"]?.stringValue == "2026-03-30" && newYork["local_start"]?.stringValue == "08:00",
+                "not at 03:00: at 08:00 New York (12:00 UTC), still inside billing's hours")
+        let tokyo = request("2026-03-27T15:51:00Z", zone: "Asia/Tokyo")
+        #expect(tokyo["local_date"]?.stringValue == "2026-03-30" && tokyo["local_start"]?.stringValue == "16:00", "billing's opening is daytime in Tokyo")
+        let night = request("2026-03-27T15:52:00Z", zone: "America/New_York", windows: [("2026-03-30T07:00:00Z", "2026-03-30T08:00:00Z")])
+        #expect(night["local_start"]?.stringValue == "03:30", "a window the customer names is theirs to choose (07:00 UTC is Tokyo's: capacity 1)")
+        let unknownZone = request("2026-03-27T15:53:00Z", zone: "Mars/Olympus_Mons")
+        #expect(unknownZone["time_zone"]?.stringValue == "UTC" && unknownZone["local_start"]?.stringValue == "08:00",
+                "a zone the database lacks counts as UTC, for the calling hours too")
+        // Configured to any time, the first free slot is the queue's opening again.
+        advisor.callbacks.customerHours = [0..<86_400]
+        #expect(request("2026-03-27T15:54:00Z", zone: "America/New_York")["local_start"]?.stringValue == "04:30", "07:00, 07:30 and 08:00 UTC are booked above")
+        advisor.callbacks.customerHours = [8 * 3600..<20 * 3600]
+
+        // A queue open around the clock: asked for at 19:00 in New York, the call comes at 19:30, and a
+        // retry after no answer waits for the next morning instead of ringing at night.
+        let evening = request("2026-03-30T23:00:00Z", zone: "America/New_York", queue: "general")
+        #expect(evening["local_start"]?.stringValue == "19:30")
+        let callbackID = try #require(evening["callback_id"])
+        let retried = engine.process(value: Self.line(99, EventType.callbackCompleted, "2026-03-30T23:35:00Z", ["callback_id": callbackID, "outcome": .string("no_answer")],
+                                                      conversation: "hours-\(offset)"),
+                                     key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: 99), now: nil, advisor: advisor).outputs
+        let next = try #require(retried.first { $0.type == EventType.callbackConfirmed }?.data)
+        #expect(next["local_date"]?.stringValue == "2026-03-31" && next["local_start"]?.stringValue == "08:00")
+
     }
 
     @Test("a cancelled callback releases its slot and never fires; a full queue says so instead of swallowing the request")

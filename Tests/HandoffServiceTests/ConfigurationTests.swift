@@ -27,6 +27,7 @@ struct ConfigurationTests {
           group.id: support-handoff
         limits: { max_event_bytes: 65536, dead_letter_max_bytes: 1024 }
         processing: { buffer_limit: 500, idle_timeout: 2h, shutdown_timeout: 10s, changelog_interval: 250ms, global_view_wait: 0s }
+        callbacks: { customer_hours: "09:00-12:00,14:00-19:30" }
         rules:
           strict: true
           low_confidence: { threshold: 0.6, consecutive: 3 }
@@ -62,6 +63,11 @@ struct ConfigurationTests {
         #expect(configuration.policy.routing.queue(for: .billing, language: "en") == "tier1")
         #expect(configuration.policy.priority.byCategory[.billing] == 2)
         #expect(configuration.policy.priority.tierRaise == ["premium": 3])
+        #expect(configuration.callbacks.customerHours == [9 * 3600..<12 * 3600, 14 * 3600..<19 * 3600 + 1800])
+        #expect(configuration.advisor().callbacks.customerHours == configuration.callbacks.customerHours, "the machine gets them")
+        #expect(HandoffdConfiguration().callbacks.customerHours == [8 * 3600..<20 * 3600])
+        let error = try #require(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "callbacks: { customer_hours: 8-20 }") }
+        #expect(error.description.contains("callbacks.customer_hours (line 1): write calling hours as 08:00-20:00"))
     }
 
     @Test("every problem is reported at once, with its key, line and what to do")

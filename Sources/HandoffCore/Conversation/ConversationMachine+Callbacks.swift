@@ -19,13 +19,14 @@ extension ConversationMachine {
         guard !state.callbacks.contains(where: { $0.id == id }) else { return [.ignored("callback \(id) is already pending")] }
         let queue = callbackQueue(request.queue, context: context)
         let language = Announcements.language(state.language)
+        // A zone the database does not know is taken as UTC, for the calling hours and the times the callback states.
         let zone = advisor.zone(request.timeZone)
         let zoneName = zone == nil ? "UTC" : request.timeZone
         // A queue named by the frontend must be one the configuration has: a misspelt name is refused, not
         // booked where no agent will ever call (nor quietly moved to another team's queue).
         let known = request.queue.map { context.policy.routing.queues.contains($0) || advisor.knows(queue: $0) } ?? true
         guard known, state.callbacks.count < Self.callbackLimit,
-              let slot = advisor.slots(queue: queue, after: context.now, windows: request.windows).first else {
+              let slot = advisor.slots(queue: queue, after: context.now, windows: request.windows, customerZone: advisor.zone(zoneName)).first else {
             let reason = !known ? "unknown_queue" : state.callbacks.count >= Self.callbackLimit ? "too_many"
                 : request.windows.contains(where: { $0.end > context.now }) || request.windows.isEmpty ? "no_capacity" : "windows_past"
             return [.emit(OutputEvent(channel: .directives, key: state.conversationID, id: "\(id)/unavailable", type: EventType.callbackUnavailable,
@@ -85,9 +86,10 @@ extension ConversationMachine {
                 state.callbacks.remove(at: index)
                 return [failed(callback, reason: "no_answer", now: context.now)]
             }
-            // Backoff doubles per attempt; the next slot still has to be in business hours and the customer's windows.
+            // Backoff doubles per attempt; the next slot still has to be in business hours and the customer's windows (or calling hours).
             let after = context.now.adding(milliseconds: settings.retryAfter << (callback.attempt - 1))
-            guard let slot = advisor.slots(queue: callback.queue, after: after.adding(milliseconds: -advisor.scheduler.leadTime), windows: callback.windows).first else {
+            guard let slot = advisor.slots(queue: callback.queue, after: after.adding(milliseconds: -advisor.scheduler.leadTime), windows: callback.windows,
+                                           customerZone: advisor.zone(callback.timeZone)).first else {
                 state.callbacks.remove(at: index)
                 return [failed(callback, reason: "no_capacity", now: context.now)]
             }

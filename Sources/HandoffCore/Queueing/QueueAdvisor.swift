@@ -11,6 +11,9 @@ public struct QueueAdvisor: Sendable {
         public var offerAbove: Double = 300
         /// Windows proposed with such an offer. Default 3.
         public var windowsOffered = 3
+        /// When a customer who named no windows may be called: ranges of seconds since midnight, every day,
+        /// in the customer's own time zone. Nobody is called at night unless they asked for it. Default 08:00–20:00.
+        public var customerHours: [Range<Int>] = [8 * 3600..<20 * 3600]
         public init() {}
     }
 
@@ -70,8 +73,15 @@ public struct QueueAdvisor: Sendable {
         return estimate.method != .bootstrap && seconds > callbacks.offerAbove
     }
 
-    /// The earliest free callback slots of a queue after `time`, inside the customer's windows (if any).
-    public func slots(queue: String, after time: Timestamp, windows: [CallbackSlot] = [], count: Int = 1) -> [CallbackSlot] {
-        scheduler.slots(plan: plan(queue), after: time, windows: windows, booked: { book.booked(queue: queue, start: $0) }, count: count)
+    /// The earliest free callback slots of a queue after `time`, inside the customer's windows. A customer
+    /// who named none is called inside `callbacks.customerHours` of their time zone (`customerZone`; nil:
+    /// at any time the queue is open, as for windows offered before the customer's zone is known).
+    public func slots(queue: String, after time: Timestamp, windows: [CallbackSlot] = [], customerZone: (any ZoneRules)? = nil, count: Int = 1) -> [CallbackSlot] {
+        var windows = windows
+        if windows.isEmpty, let customerZone, callbacks.customerHours != [0..<86_400] {
+            let daily = BusinessHours(weekly: Dictionary(uniqueKeysWithValues: (1...7).map { ($0, callbacks.customerHours) }), zone: customerZone)
+            windows = daily.openings(from: time, days: scheduler.horizonDays + 2).map { CallbackSlot(start: $0.start, end: $0.end) }
+        }
+        return scheduler.slots(plan: plan(queue), after: time, windows: windows, booked: { book.booked(queue: queue, start: $0) }, count: count)
     }
 }

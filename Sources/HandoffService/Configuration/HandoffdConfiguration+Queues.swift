@@ -48,12 +48,19 @@ extension HandoffdConfiguration {
             }
             queues[queue] = settings
         }
-        let nodes = reader.mapping(callbacksNode, "callbacks", allowed: ["max_attempts", "retry_after", "offer_above", "horizon_days", "lead_time"])
+        let nodes = reader.mapping(callbacksNode, "callbacks", allowed: ["max_attempts", "retry_after", "offer_above", "horizon_days", "lead_time", "customer_hours"])
         reader.int(nodes["max_attempts"], "callbacks.max_attempts", into: &callbacks.maxAttempts, range: 1...20)
         reader.duration(nodes["retry_after"], "callbacks.retry_after", into: &callbacks.retryAfter)
         reader.duration(nodes["offer_above"], "callbacks.offer_above", into: &callbacks.offerAbove)
         reader.int(nodes["horizon_days"], "callbacks.horizon_days", into: &callbacks.horizonDays, range: 1...90)
         reader.duration(nodes["lead_time"], "callbacks.lead_time", into: &callbacks.leadTime)
+        if let node = nodes["customer_hours"] {
+            if let text = node.string, let ranges = BusinessHours.parseRanges(text) {
+                callbacks.customerHours = ranges
+            } else {
+                reader.problem(node, "callbacks.customer_hours", "write calling hours as 08:00-20:00, or 09:00-12:00,14:00-19:00 (00:00-24:00: any time)")
+            }
+        }
     }
 
     /// The queues as the machine may ask about them: these plans and rules, with an empty view and no
@@ -69,6 +76,7 @@ extension HandoffdConfiguration {
         rules.maxAttempts = callbacks.maxAttempts
         rules.retryAfter = callbacks.retryAfter.milliseconds
         rules.offerAbove = callbacks.offerAbove.seconds
+        rules.customerHours = callbacks.customerHours
         var advisor = QueueAdvisor(view: view, estimator: waits.estimator, book: book, plans: plans, defaultPlan: CallbackPlan(hours: nil),
                                    scheduler: CallbackScheduler(horizonDays: callbacks.horizonDays, leadTime: callbacks.leadTime.milliseconds),
                                    callbacks: rules, zone: { FoundationZone(identifier: $0) })

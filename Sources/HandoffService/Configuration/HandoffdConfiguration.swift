@@ -58,6 +58,9 @@ public struct HandoffdConfiguration: Sendable, Equatable {
         public var horizonDays = 14
         /// The earliest a callback may start after it is asked for. Default 10 minutes.
         public var leadTime: Duration = .seconds(600)
+        /// When a customer who named no windows may be called, every day in their own time zone (seconds
+        /// since local midnight). Default 08:00–20:00.
+        public var customerHours: [Range<Int>] = QueueAdvisor.CallbackSettings().customerHours
         public init() {}
     }
 
