@@ -362,22 +362,14 @@ public final class KafkaConsumer: Sendable {
                                  timeout: Duration = .seconds(60)) async throws(KafkaError) -> [KafkaMessage] {
         guard !partitions.isEmpty else { return [] }
         let consumer = try KafkaConsumer(configuration: configuration, mode: .readPartitions(partitions), logger: logger, bufferLimit: 50_000)
-        let pointer = consumer.handle.pointer
-        var ends: [TopicPartition: Int64] = [:]
-        for partition in partitions {
-            let milliseconds = timeout.librdkafkaMilliseconds
-            let (code, low, high) = await BlockingCall.run { () -> (Int32, Int64, Int64) in
-                var low: Int64 = 0
-                var high: Int64 = 0
-                let code = rd_kafka_query_watermark_offsets(pointer.raw, partition.topic, partition.partition, &low, &high, milliseconds)
-                return (code.rawValue, low, high)
-            }
-            guard code == 0 else {
-                await consumer.close()
-                throw KafkaError.from(rd_kafka_resp_err_t(rawValue: code))
-            }
-            if high > low { ends[partition] = high }
+        var ends: [TopicPartition: Int64]
+        do {
+            ends = try await readableEnds(consumer.handle.pointer, of: partitions, timeout: timeout)
+        } catch {
+            await consumer.close()
+            throw error
         }
+        let anyToRead = !ends.isEmpty
         var records: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
         while !ends.isEmpty {
@@ -391,8 +383,9 @@ public final class KafkaConsumer: Sendable {
         }
         // Some brokers report the end of a partition as the base offset of its last batch + 1 (Tansu
         // does): the rest of that batch lies beyond the reported end. Read on until nothing more comes.
+        // (Not where every partition was empty: an end at the first offset is no batch's base + 1.)
         let reported = records.count
-        while ContinuousClock.now < deadline {
+        while anyToRead && ContinuousClock.now < deadline {
             let more = await consumer.nextBatch(maximum: 10_000, timeout: .milliseconds(300)) ?? []
             if more.isEmpty { break }
             records += more
@@ -464,28 +457,42 @@ public final class KafkaConsumer: Sendable {
         return KafkaError.from(code)
     }
 
-    /// The end (high watermark) of every assigned partition, asked of the broker now.
+    /// The end (high watermark) of every assigned partition with something to read, asked of the broker now.
     public func endOffsets(timeout: Duration) async throws(KafkaError) -> [TopicPartition: Int64] {
-        let pointer = handle.pointer
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let assigned = rd_kafka_assignment(handle.rk, &list)
+        guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw KafkaError.from(assigned) }
+        let partitions = (0..<Int(list.pointee.cnt)).map { TopicPartition(topic: String(cString: list.pointee.elems[$0].topic), partition: list.pointee.elems[$0].partition) }
+        rd_kafka_topic_partition_list_destroy(list)
+        return try await Self.readableEnds(handle.pointer, of: partitions, timeout: timeout)
+    }
+
+    /// The end of each partition that holds something to read (its end is past its first offset), asked of
+    /// the broker in one request per partition leader for each end. (`rd_kafka_query_watermark_offsets`
+    /// asks twice per partition, one partition after another: at start-up the global view's 13 partitions
+    /// took 0.6 s on Tansu, a restore of 6 empty changelog partitions 0.4 s.)
+    static func readableEnds(_ pointer: KafkaPointer, of partitions: [TopicPartition], timeout: Duration) async throws(KafkaError) -> [TopicPartition: Int64] {
+        guard !partitions.isEmpty else { return [:] }
         let milliseconds = timeout.librdkafkaMilliseconds
-        let (failure, ends): (KafkaError?, [TopicPartition: Int64]) = await BlockingCall.run {
-            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-            let assigned = rd_kafka_assignment(pointer.raw, &list)
-            guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return (KafkaError.from(assigned), [:]) }
-            defer { rd_kafka_topic_partition_list_destroy(list) }
-            var ends: [TopicPartition: Int64] = [:]
-            for index in 0..<Int(list.pointee.cnt) {
-                let element = list.pointee.elems[index]
-                var low: Int64 = 0
-                var high: Int64 = 0
-                let code = rd_kafka_query_watermark_offsets(pointer.raw, element.topic, element.partition, &low, &high, milliseconds)
-                guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { return (KafkaError.from(code), [:]) }
-                if high > low { ends[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = high }
+        let outcome: Result<[TopicPartition: Int64], KafkaError> = await BlockingCall.run {
+            /// The offsets at a logical position of every partition: -2 the first, -1 the end (as ListOffsets has them).
+            func offsets(at position: Int64) -> Result<[TopicPartition: Int64], KafkaError> {
+                let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+                defer { rd_kafka_topic_partition_list_destroy(list) }
+                for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset = position }
+                let code = rd_kafka_offsets_for_times(pointer.raw, list, milliseconds)
+                guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return .failure(KafkaError.from(code)) }
+                var found: [TopicPartition: Int64] = [:]
+                for index in 0..<Int(list.pointee.cnt) {
+                    let element = list.pointee.elems[index]
+                    guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return .failure(KafkaError.from(element.err)) }
+                    found[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+                }
+                return .success(found)
             }
-            return (nil, ends)
+            return offsets(at: -2).flatMap { first in offsets(at: -1).map { ends in ends.filter { $0.value > first[$0.key, default: 0] } } }
         }
-        if let failure { throw failure }
-        return ends
+        return try outcome.get()
     }
 
     /// Moves every assigned partition back to its committed offset (the beginning where nothing was

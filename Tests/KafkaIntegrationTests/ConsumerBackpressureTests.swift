@@ -7,6 +7,30 @@ import Testing
 
 @Suite("Consumer backpressure on the mock cluster", .serialized)
 struct ConsumerBackpressureTests {
+    @Test("the ends of many partitions come from one request per end: empty partitions are left out, a restore reads exactly what is there")
+    func endsAndReadToEnd() async throws {
+        let kafka = try MockKafka(partitions: 3)
+        let acknowledged = Mutex(0)
+        let producer = try KafkaProducer(configuration: KafkaConfiguration(brokers: kafka.brokers), logger: kafka.logger) { _, error in
+            if error == nil { acknowledged.withLock { $0 += 1 } }
+        }
+        let topic = kafka.topics.conversations
+        // Partition 0: five records, partition 1: none, partition 2: two.
+        for (index, partition) in [0, 0, 2, 0, 0, 2, 0].enumerated() {
+            try await producer.send(topic: topic, partition: Int32(partition), key: Array("k\(index)".utf8), value: Array("v\(index)".utf8), token: UInt64(index + 1))
+        }
+        #expect(await producer.flush(timeout: .seconds(60)) && acknowledged.withLock { $0 } == 7)
+        let partitions = (0..<3).map { TopicPartition(topic: topic, partition: Int32($0)) }
+        let reader = try KafkaConsumer(configuration: KafkaConfiguration(brokers: kafka.brokers), mode: .readPartitions(partitions), logger: kafka.logger, bufferLimit: 100)
+        #expect(try await reader.endOffsets(timeout: .seconds(30)) == [partitions[0]: 5, partitions[2]: 2])
+        await reader.close()
+
+        let records = try await KafkaConsumer.readToEnd(configuration: KafkaConfiguration(brokers: kafka.brokers), partitions: partitions, logger: kafka.logger)
+        #expect(records.map { "\($0.partition):\(String(decoding: $0.value, as: UTF8.self))" }.sorted() == ["0:v0", "0:v1", "0:v3", "0:v4", "0:v6", "2:v2", "2:v5"])
+        let empty = try await KafkaConsumer.readToEnd(configuration: KafkaConfiguration(brokers: kafka.brokers), partitions: [partitions[1]], logger: kafka.logger)
+        #expect(empty.isEmpty)
+    }
+
     @Test("a stalled reader keeps the buffer bounded, pauses, and afterwards gets every message once, in order")
     func boundedBufferAndPause() async throws {
         let kafka = try MockKafka(partitions: 1)
