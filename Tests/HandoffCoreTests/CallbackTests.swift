@@ -141,13 +141,23 @@ struct CallbackTests {
         #expect(tokyo["local_date"]?.stringValue == "2026-03-30" && tokyo["local_start"]?.stringValue == "16:00", "billing's opening is daytime in Tokyo")
         let night = request("2026-03-27T15:52:00Z", zone: "America/New_York", windows: [("2026-03-30T07:00:00Z", "2026-03-30T08:00:00Z")])
         #expect(night["local_start"]?.stringValue == "03:30", "a window the customer names is theirs to choose (07:00 UTC is Tokyo's: capacity 1)")
-        let unknownZone = request("2026-03-27T15:53:00Z", zone: "Mars/Olympus_Mons")
-        #expect(unknownZone["time_zone"]?.stringValue == "UTC" && unknownZone["local_start"]?.stringValue == "08:00",
-                "a zone the database lacks counts as UTC, for the calling hours too")
+        // Billing's hours end (15:00 UTC) when a Los Angeles customer's day begins: no slot inside their
+        // calling hours in 14 days. Said as such, not as a full queue: the customer may name windows.
+        let losAngeles = request("2026-03-27T15:53:00Z", zone: "America/Los_Angeles")
+        #expect(losAngeles["reason"]?.stringValue == "outside_calling_hours")
+        #expect(losAngeles["text"]?.stringValue?.contains("Tell us times that suit you") == true)
+        let named = request("2026-03-27T15:53:30Z", zone: "America/Los_Angeles", windows: [("2026-03-30T14:00:00Z", "2026-03-30T15:00:00Z")])
+        #expect(named["local_start"]?.stringValue == "07:00", "with a window of their own, 07:00 in Los Angeles")
         // Configured to any time, the first free slot is the queue's opening again.
         advisor.callbacks.customerHours = [0..<86_400]
-        #expect(request("2026-03-27T15:54:00Z", zone: "America/New_York")["local_start"]?.stringValue == "04:30", "07:00, 07:30 and 08:00 UTC are booked above")
+        #expect(request("2026-03-27T15:54:00Z", zone: "America/New_York")["local_start"]?.stringValue == "04:00", "07:00 and 07:30 UTC are booked above")
         advisor.callbacks.customerHours = [8 * 3600..<20 * 3600]
+
+        // A zone the database lacks counts as UTC, for the calling hours too: asked for at 23:00 UTC on a
+        // queue open around the clock, the call waits for 08:00 UTC.
+        let unknownZone = request("2026-03-30T23:00:00Z", zone: "Mars/Olympus_Mons", queue: "general")
+        #expect(unknownZone["time_zone"]?.stringValue == "UTC" && unknownZone["local_date"]?.stringValue == "2026-03-31"
+                && unknownZone["local_start"]?.stringValue == "08:00")
 
         // A queue open around the clock: asked for at 19:00 in New York, the call comes at 19:30, and a
         // retry after no answer waits for the next morning instead of ringing at night.

@@ -14,6 +14,7 @@ struct ConfigurationTests {
         #expect(configuration.policy.offer.afterUnsuccessfulReplies == 2)
         #expect(configuration.kafka["group.id"] == "handoffd")
         #expect(configuration.policy.version.hasPrefix("sha256:"))
+        #expect(configuration.callbacks.customerHours == [8 * 3600..<20 * 3600])
     }
 
     @Test("every section is read")
@@ -65,9 +66,14 @@ struct ConfigurationTests {
         #expect(configuration.policy.priority.tierRaise == ["premium": 3])
         #expect(configuration.callbacks.customerHours == [9 * 3600..<12 * 3600, 14 * 3600..<19 * 3600 + 1800])
         #expect(configuration.advisor().callbacks.customerHours == configuration.callbacks.customerHours, "the machine gets them")
-        #expect(HandoffdConfiguration().callbacks.customerHours == [8 * 3600..<20 * 3600])
+        #expect(try HandoffdConfiguration.parse(yaml: #"callbacks: { customer_hours: "12:00-24:00,00:00-12:00" }"#).callbacks.customerHours == [0..<86_400],
+                "ranges that touch are one: this is any time of day")
         let error = try #require(throws: ConfigurationError.self) { try HandoffdConfiguration.parse(yaml: "callbacks: { customer_hours: 8-20 }") }
         #expect(error.description.contains("callbacks.customer_hours (line 1): write calling hours as 08:00-20:00"))
+        let short = try #require(throws: ConfigurationError.self) {
+            try HandoffdConfiguration.parse(yaml: "queues: { billing: { callback_slot: 45m } }\ncallbacks: { customer_hours: \"08:00-12:00,18:00-18:30\" }")
+        }
+        #expect(short.description.contains("callbacks.customer_hours (line 2): 18:00-18:30 is shorter than a callback slot (45 minutes)"))
     }
 
     @Test("every problem is reported at once, with its key, line and what to do")

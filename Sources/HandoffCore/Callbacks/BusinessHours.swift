@@ -46,6 +46,19 @@ public struct BusinessHours: Sendable {
         return ranges.isEmpty ? nil : ranges
     }
 
+    /// The ranges in order, those that overlap or touch joined: `00:00-12:00,12:00-24:00` is the whole day.
+    public static func merged(_ ranges: [Range<Int>]) -> [Range<Int>] {
+        var result: [Range<Int>] = []
+        for range in ranges.sorted(by: { $0.lowerBound < $1.lowerBound }) {
+            if let last = result.last, range.lowerBound <= last.upperBound {
+                result[result.count - 1] = last.lowerBound..<max(last.upperBound, range.upperBound)
+            } else {
+                result.append(range)
+            }
+        }
+        return result
+    }
+
     static func parseClock(_ text: Substring) -> Int? {
         let parts = text.trimmingSpaces.split(separator: ":")
         guard parts.count == 2, let hours = Int(parts[0]), let minutes = Int(parts[1]), (0...24).contains(hours), (0..<60).contains(minutes),

@@ -22,13 +22,16 @@ extension ConversationMachine {
         // A zone the database does not know is taken as UTC, for the calling hours and the times the callback states.
         let zone = advisor.zone(request.timeZone)
         let zoneName = zone == nil ? "UTC" : request.timeZone
+        let callingZone = zone ?? advisor.zone("UTC")
         // A queue named by the frontend must be one the configuration has: a misspelt name is refused, not
         // booked where no agent will ever call (nor quietly moved to another team's queue).
         let known = request.queue.map { context.policy.routing.queues.contains($0) || advisor.knows(queue: $0) } ?? true
         guard known, state.callbacks.count < Self.callbackLimit,
-              let slot = advisor.slots(queue: queue, after: context.now, windows: request.windows, customerZone: advisor.zone(zoneName)).first else {
+              let slot = advisor.slots(queue: queue, after: context.now, windows: request.windows, customerZone: callingZone).first else {
             let reason = !known ? "unknown_queue" : state.callbacks.count >= Self.callbackLimit ? "too_many"
-                : request.windows.contains(where: { $0.end > context.now }) || request.windows.isEmpty ? "no_capacity" : "windows_past"
+                : !request.windows.isEmpty && !request.windows.contains(where: { $0.end > context.now }) ? "windows_past"
+                : advisor.outsideCallingHours(queue: queue, after: context.now, windows: request.windows, customerZone: callingZone) ? "outside_calling_hours"
+                : "no_capacity"
             return [.emit(OutputEvent(channel: .directives, key: state.conversationID, id: "\(id)/unavailable", type: EventType.callbackUnavailable,
                                       subject: state.conversationID, time: context.now, data: .object([
                                           "conversation_id": .string(state.conversationID),
@@ -88,10 +91,12 @@ extension ConversationMachine {
             }
             // Backoff doubles per attempt; the next slot still has to be in business hours and the customer's windows (or calling hours).
             let after = context.now.adding(milliseconds: settings.retryAfter << (callback.attempt - 1))
-            guard let slot = advisor.slots(queue: callback.queue, after: after.adding(milliseconds: -advisor.scheduler.leadTime), windows: callback.windows,
-                                           customerZone: advisor.zone(callback.timeZone)).first else {
+            let from = after.adding(milliseconds: -advisor.scheduler.leadTime)
+            let zone = advisor.zone(callback.timeZone)
+            guard let slot = advisor.slots(queue: callback.queue, after: from, windows: callback.windows, customerZone: zone).first else {
                 state.callbacks.remove(at: index)
-                return [failed(callback, reason: "no_capacity", now: context.now)]
+                let reason = advisor.outsideCallingHours(queue: callback.queue, after: from, windows: callback.windows, customerZone: zone) ? "outside_calling_hours" : "no_capacity"
+                return [failed(callback, reason: reason, now: context.now)]
             }
             callback.attempt += 1
             callback.slot = slot

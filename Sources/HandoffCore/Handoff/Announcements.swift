@@ -101,6 +101,9 @@ public enum Announcements {
             return german ? "Die gewählten Zeiten liegen in der Vergangenheit; bitte wählen Sie neue." : "The times you chose have passed; please pick new ones."
         case "too_many":
             return german ? "Für dieses Gespräch sind schon Rückrufe geplant." : "Callbacks are already planned for this conversation."
+        case "outside_calling_hours":
+            return german ? "Unsere Servicezeiten treffen sich in den nächsten \(days) Tagen nicht mit Ihrer Tageszeit. Nennen Sie uns Zeiten, die Ihnen passen, dann rufen wir Sie an."
+                : "Our team's hours do not meet your daytime in the next \(days) days. Tell us times that suit you and we will call you then."
         case "unknown_queue":
             return german ? "Dieser Rückruf ließ sich nicht buchen. Schreiben Sie uns bitte hier im Chat, ein Kollege hilft Ihnen weiter."
                 : "This callback could not be booked. Please write to us here in the chat and a colleague will help you."

@@ -84,4 +84,11 @@ public struct QueueAdvisor: Sendable {
         }
         return scheduler.slots(plan: plan(queue), after: time, windows: windows, booked: { book.booked(queue: queue, start: $0) }, count: count)
     }
+
+    /// Whether a request that found no slot would have found one outside the customer's calling hours:
+    /// the queue's hours never meet the customer's daytime within the horizon (a Berlin team and a
+    /// customer in Los Angeles). The customer can still name windows of their own.
+    public func outsideCallingHours(queue: String, after time: Timestamp, windows: [CallbackSlot], customerZone: (any ZoneRules)?) -> Bool {
+        windows.isEmpty && customerZone != nil && !slots(queue: queue, after: time).isEmpty
+    }
 }

@@ -56,7 +56,15 @@ extension HandoffdConfiguration {
         reader.duration(nodes["lead_time"], "callbacks.lead_time", into: &callbacks.leadTime)
         if let node = nodes["customer_hours"] {
             if let text = node.string, let ranges = BusinessHours.parseRanges(text) {
-                callbacks.customerHours = ranges
+                callbacks.customerHours = BusinessHours.merged(ranges)
+                // A range shorter than a slot could never hold one: every request without windows would be refused.
+                // (Queues not under `queues:` have slots of 30 minutes.)
+                let slot = max(queues.values.map(\.callbackSlot).max() ?? .zero, .seconds(1800))
+                if let short = callbacks.customerHours.first(where: { Duration.seconds($0.count) < slot }) {
+                    let text = { (second: Int) in LocalTime(dayNumber: 0, secondOfDay: second).clockText }
+                    reader.problem(node, "callbacks.customer_hours",
+                                   "\(text(short.lowerBound))-\(text(short.upperBound)) is shorter than a callback slot (\(slot.components.seconds / 60) minutes): no callback would fit in it")
+                }
             } else {
                 reader.problem(node, "callbacks.customer_hours", "write calling hours as 08:00-20:00, or 09:00-12:00,14:00-19:00 (00:00-24:00: any time)")
             }
