@@ -362,6 +362,7 @@ public final class KafkaConsumer: Sendable {
                                  timeout: Duration = .seconds(60)) async throws(KafkaError) -> [KafkaMessage] {
         guard !partitions.isEmpty else { return [] }
         let consumer = try KafkaConsumer(configuration: configuration, mode: .readPartitions(partitions), logger: logger, bufferLimit: 50_000)
+        let deadline = ContinuousClock.now + timeout
         var ends: [TopicPartition: Int64]
         do {
             ends = try await readableEnds(consumer.handle.pointer, of: partitions, timeout: timeout)
@@ -371,7 +372,6 @@ public final class KafkaConsumer: Sendable {
         }
         let anyToRead = !ends.isEmpty
         var records: [KafkaMessage] = []
-        let deadline = ContinuousClock.now + timeout
         while !ends.isEmpty {
             guard ContinuousClock.now < deadline else {
                 await consumer.close()
@@ -459,38 +459,50 @@ public final class KafkaConsumer: Sendable {
 
     /// The end (high watermark) of every assigned partition with something to read, asked of the broker now.
     public func endOffsets(timeout: Duration) async throws(KafkaError) -> [TopicPartition: Int64] {
-        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
-        let assigned = rd_kafka_assignment(handle.rk, &list)
-        guard assigned == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw KafkaError.from(assigned) }
-        let partitions = (0..<Int(list.pointee.cnt)).map { TopicPartition(topic: String(cString: list.pointee.elems[$0].topic), partition: list.pointee.elems[$0].partition) }
-        rd_kafka_topic_partition_list_destroy(list)
-        return try await Self.readableEnds(handle.pointer, of: partitions, timeout: timeout)
+        let pointer = handle.pointer
+        // rd_kafka_assignment waits for librdkafka's own thread: off the cooperative pool, like the queries.
+        let assignment: Result<[TopicPartition], KafkaError> = await BlockingCall.run {
+            var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+            let code = rd_kafka_assignment(pointer.raw, &list)
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return .failure(KafkaError.from(code)) }
+            defer { rd_kafka_topic_partition_list_destroy(list) }
+            return .success((0..<Int(list.pointee.cnt)).map { TopicPartition(topic: String(cString: list.pointee.elems[$0].topic), partition: list.pointee.elems[$0].partition) })
+        }
+        return try await Self.readableEnds(pointer, of: try assignment.get(), timeout: timeout)
     }
 
     /// The end of each partition that holds something to read (its end is past its first offset), asked of
     /// the broker in one request per partition leader for each end. (`rd_kafka_query_watermark_offsets`
-    /// asks twice per partition, one partition after another: at start-up the global view's 13 partitions
-    /// took 0.6 s on Tansu, a restore of 6 empty changelog partitions 0.4 s.)
+    /// sends two requests per partition, one partition after another: at start-up the global view's 13
+    /// partitions took 0.6 s on Tansu, a restore of 6 empty changelog partitions 0.4 s.)
     static func readableEnds(_ pointer: KafkaPointer, of partitions: [TopicPartition], timeout: Duration) async throws(KafkaError) -> [TopicPartition: Int64] {
         guard !partitions.isEmpty else { return [:] }
         let milliseconds = timeout.librdkafkaMilliseconds
         let outcome: Result<[TopicPartition: Int64], KafkaError> = await BlockingCall.run {
-            /// The offsets at a logical position of every partition: -2 the first, -1 the end (as ListOffsets has them).
+            // The offset of every partition at a logical position: the first (OFFSET_BEGINNING) or the end
+            // (OFFSET_END), which ListOffsets takes in place of a timestamp.
             func offsets(at position: Int64) -> Result<[TopicPartition: Int64], KafkaError> {
-                let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))
+                guard let list = rd_kafka_topic_partition_list_new(Int32(partitions.count)) else { return .failure(KafkaError.from(RD_KAFKA_RESP_ERR__FAIL)) }
                 defer { rd_kafka_topic_partition_list_destroy(list) }
                 for partition in partitions { rd_kafka_topic_partition_list_add(list, partition.topic, partition.partition)?.pointee.offset = position }
                 let code = rd_kafka_offsets_for_times(pointer.raw, list, milliseconds)
-                guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { return .failure(KafkaError.from(code)) }
+                guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { return .failure(KafkaError.from(code)) }
                 var found: [TopicPartition: Int64] = [:]
                 for index in 0..<Int(list.pointee.cnt) {
                     let element = list.pointee.elems[index]
+                    let partition = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
                     guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR else { return .failure(KafkaError.from(element.err)) }
-                    found[TopicPartition(topic: String(cString: element.topic), partition: element.partition)] = element.offset
+                    // A partition the broker's answer left out keeps the position it was asked with.
+                    guard element.offset >= 0 else {
+                        return .failure(KafkaError(code: .librdkafka, message: "the broker gave no offset for \(partition)", isRetriable: true))
+                    }
+                    found[partition] = element.offset
                 }
                 return .success(found)
             }
-            return offsets(at: -2).flatMap { first in offsets(at: -1).map { ends in ends.filter { $0.value > first[$0.key, default: 0] } } }
+            return offsets(at: Int64(RD_KAFKA_OFFSET_BEGINNING)).flatMap { first in
+                offsets(at: Int64(RD_KAFKA_OFFSET_END)).map { ends in ends.filter { $0.value > first[$0.key, default: 0] } }
+            }
         }
         return try outcome.get()
     }

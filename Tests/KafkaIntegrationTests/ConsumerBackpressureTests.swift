@@ -7,7 +7,7 @@ import Testing
 
 @Suite("Consumer backpressure on the mock cluster", .serialized)
 struct ConsumerBackpressureTests {
-    @Test("the ends of many partitions come from one request per end: empty partitions are left out, a restore reads exactly what is there")
+    @Test("partition ends: an empty partition is left out, the others end after their last record; a restore reads exactly what is there")
     func endsAndReadToEnd() async throws {
         let kafka = try MockKafka(partitions: 3)
         let acknowledged = Mutex(0)
