@@ -221,7 +221,8 @@ public final class KafkaConsumer: Sendable {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             // A topic's name is made once, not per record: records of one topic share it.
             if let topicName, !state.topicName.withCString({ strcmp($0, topicName) == 0 }) { state.topicName = String(cString: topicName) }
-            state.messages.append(KafkaMessage(topic: topicName == nil ? "" : state.topicName, partition: record.partition, offset: record.offset, key: key, value: value, headers: headers,
+            state.messages.append(KafkaMessage(topic: topicName == nil ? "" : state.topicName, partition: record.partition, offset: record.offset,
+                                               key: key, value: value, headers: headers,
                                                timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp, buffered: state.changes))
             defer { state.waiter = nil }
             return state.waiter

@@ -95,7 +95,8 @@ extension ConversationMachine {
             let zone = advisor.zone(callback.timeZone)
             guard let slot = advisor.slots(queue: callback.queue, after: from, windows: callback.windows, customerZone: zone).first else {
                 state.callbacks.remove(at: index)
-                let reason = advisor.outsideCallingHours(queue: callback.queue, after: from, windows: callback.windows, customerZone: zone) ? "outside_calling_hours" : "no_capacity"
+                let reason = advisor.outsideCallingHours(queue: callback.queue, after: from, windows: callback.windows, customerZone: zone)
+                    ? "outside_calling_hours" : "no_capacity"
                 return [failed(callback, reason: reason, now: context.now)]
             }
             callback.attempt += 1
