@@ -39,9 +39,11 @@ struct SummaryPipelineTests {
 
     func pipeline(_ kafka: MockKafka, _ model: ScriptedModel, clock: ManualClock, registry: PrometheusCollectorRegistry,
                   kafkaProperties: [String: String] = [:], processing: (inout HandoffdConfiguration.Processing) -> Void = { _ in },
+                  deadLetterMaxBytes: Int = HandoffdConfiguration().deadLetterMaxBytes,
                   _ change: (inout LLMConfiguration) -> Void) throws -> HandoffPipeline {
         var configuration = HandoffdConfiguration()
         configuration.llm = LLMSummarizerTests.configuration(model, change)
+        configuration.deadLetterMaxBytes = deadLetterMaxBytes
         processing(&configuration.processing)
         var properties = kafka.configuration()
         properties.properties.merge(kafkaProperties) { $1 }
@@ -124,6 +126,39 @@ struct SummaryPipelineTests {
         #expect(await reader.wait(timeout: .seconds(60)) { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
         let updated = try #require(reader.events(ofType: EventType.handoffUpdated).first)
         #expect(updated["data"]?["summary"]?["source"]?.stringValue == "llm")
+        await reader.close()
+    }
+
+    @Test("a best-effort write the broker refuses for good (a state larger than the producer may send) is dropped with an error, and processing goes on")
+    func bestEffortRefused() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        try kafka.cluster.createTopic(kafka.topics.changelog, partitions: 1)
+        // A long first message: the stored state (transcript, and the handoff with the transcript again) is
+        // over 5 000 bytes, the handoff and its update under it.
+        var script = try Self.lines("02-asks-for-human.jsonl")
+        script[1] = script[1].replacingOccurrences(of: "trying to change the email", with: String(repeating: "I tried again and again. ", count: 30) + "trying to change the email")
+        let lines = script
+        model.script([.hang(then: Self.humanAnswer)])
+        try await model.serving {
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry, kafkaProperties: ["message.max.bytes": "5000"],
+                                        processing: { $0.changelog = true }, deadLetterMaxBytes: 100) {
+                $0.summarizeAhead = false
+                $0.deadline = .seconds(2)
+            }
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: lines)
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffAnnounced }.isEmpty })
+                clock.advance(milliseconds: 2001)
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+                // The model's summary changes the state with no record behind it: written best effort, and refused.
+                model.releaseHung()
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
+                #expect(await waitFor { Self.metric(registry, "handoffd_outputs_dropped_total 1") }, "dropped, counted")
+                // Still processing: another conversation is handed off.
+                try await kafka.publish(lines: [#"{"specversion":"1.0","id":"after-1","source":"s","type":"support.message.customer","time":"2026-11-26T10:00:00Z","subject":"conv-after","data":{"conversation_id":"conv-after","message_id":"a1","text":"I want to speak to a human"}}"#])
+                #expect(await reader.wait { events in events.contains { $0["type"]?.stringValue == EventType.botPaused && $0["subject"]?.stringValue == "conv-after" } })
+            }
+        }
         await reader.close()
     }
 

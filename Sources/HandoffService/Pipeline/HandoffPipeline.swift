@@ -248,20 +248,18 @@ public final class HandoffPipeline: Service, Sendable {
         /// Publishes one output, tracked under its record. Outputs with no record hold no offset: those
         /// nothing would send again (a model's summary arriving after its handoff went out, a callback
         /// coming due) are sent again when their delivery fails; those the next one supersedes (estimate
-        /// refreshes, queue stats) are sent once, so a late copy never overtakes a newer one.
+        /// refreshes, queue stats) are sent once, so a late copy never overtakes a newer one. Either kind
+        /// refused for good is dropped with an error (see ``publish``), not a reason to stop.
         func send(_ output: OutputEvent, under record: (TopicPartition, Int64)?, superseded: Bool = false) async throws {
             metrics.outputPublished(type: output.type)
             let value = JSONWriter.bytes(output.envelope(source: source))
             let key = output.key.map { Array($0.utf8) }
             let topic = topics.name(for: output.channel)
-            if record == nil && superseded {
-                try await producer.send(topic: topic, key: key, value: value, headers: contentType, token: tracker.untrackedToken())
-                return
-            }
             let delivery = record.map { OffsetTracker.Delivery(partition: $0.0, offset: $0.1, topic: topic, key: key, value: value) }
                 ?? .untracked(topic: topic, key: key, value: value)
             try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
-                              deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+                              deadLetterMaxBytes: configuration.deadLetterMaxBytes,
+                              register: record == nil && superseded ? { _ in tracker.untrackedToken() } : tracker.add)
         }
 
         /// Publishes a handoff held for its summary (with `summary` put in first, if given) and lets its record finish.
@@ -668,33 +666,29 @@ public final class HandoffPipeline: Service, Sendable {
                                 ownerOf: inout [String: TopicPartition], producer: KafkaProducer, tracker: OffsetTracker,
                                 configuration: HandoffdConfiguration) async throws {
         let topic = configuration.topics.changelog
+        // Tracked under the record behind the write; where none stands behind it, best effort: sent once,
+        // and dropped with an error if the broker refuses it for good.
+        func store(_ delivery: OffsetTracker.Delivery) async throws {
+            try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: configuration.source, deadLetterTopic: configuration.topics.deadLetter,
+                              deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: delivery.isTracked ? tracker.add : { _ in tracker.untrackedToken() })
+        }
         for (state, value) in zip(changes.changed, await Self.encode(changes.changed)) {
-            guard let (partition, offset) = lastRecordOf[state.conversationID] else {
+            let key = Array(state.conversationID.utf8)
+            if let (partition, offset) = lastRecordOf[state.conversationID] {
+                try await store(OffsetTracker.Delivery(partition: partition, offset: offset, topic: topic, key: key, value: value, targetPartition: partition.partition))
+            } else if let partition = ownerOf[state.conversationID] {
                 // Changed by a summary, not by a record: best effort, like the summary update itself.
-                if let partition = ownerOf[state.conversationID] {
-                    try await producer.send(topic: topic, partition: partition.partition, key: Array(state.conversationID.utf8),
-                                            value: value, token: tracker.untrackedToken())
-                }
-                continue
+                try await store(.untracked(topic: topic, key: key, value: value, targetPartition: partition.partition))
             }
-            let delivery = OffsetTracker.Delivery(partition: partition, offset: offset, topic: topic, key: Array(state.conversationID.utf8),
-                                                  value: value, targetPartition: partition.partition)
-            try await publish(delivery, producer: producer, tracker: tracker, headers: [], source: configuration.source,
-                              deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
         }
         for conversation in changes.forgotten {
             guard let partition = ownerOf.removeValue(forKey: conversation) else { continue }
             // Tracked under the batch's last record: an erased customer's state must not outlive a lost
             // tombstone. (Without a record, an idle eviction's tombstone is best effort: a stale state is
             // restored and evicted again later.)
-            guard let anchor else {
-                try await producer.send(topic: topic, partition: partition.partition, key: Array(conversation.utf8), value: nil, token: tracker.untrackedToken())
-                continue
-            }
-            let tombstone = OffsetTracker.Delivery(partition: anchor.0, offset: anchor.1, topic: topic, key: Array(conversation.utf8), value: nil,
-                                                   targetPartition: partition.partition)
-            try await publish(tombstone, producer: producer, tracker: tracker, headers: [], source: configuration.source,
-                              deadLetterTopic: configuration.topics.deadLetter, deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
+            let key = Array(conversation.utf8)
+            try await store(anchor.map { OffsetTracker.Delivery(partition: $0.0, offset: $0.1, topic: topic, key: key, value: nil, targetPartition: partition.partition) }
+                            ?? .untracked(topic: topic, key: key, value: nil, targetPartition: partition.partition))
         }
     }
 

@@ -22,11 +22,12 @@ final class OffsetTracker: Sendable {
         /// The partition's epoch when the tracker registered it (set by the tracker).
         var epoch: UInt64 = 0
 
-        /// An output with no input record behind it that nothing else would send again (a model's summary
-        /// after its handoff went out, a callback coming due): it holds no offset, but a failed delivery is
-        /// sent again like any other. Few: one per summary written late, one per callback attempt.
-        static func untracked(topic: String, key: [UInt8]?, value: [UInt8]) -> Delivery {
-            Delivery(partition: noRecord, offset: -1, topic: topic, key: key, value: value)
+        /// An output with no input record behind it: it holds no offset. Registered with ``OffsetTracker/add(_:)``
+        /// (what nothing else would send again: a model's summary after its handoff went out, a callback coming
+        /// due), a failed delivery is sent again like any other; sent under an ``OffsetTracker/untrackedToken()``
+        /// (what the next one supersedes), it is sent once.
+        static func untracked(topic: String, key: [UInt8]?, value: [UInt8]?, targetPartition: Int32? = nil) -> Delivery {
+            Delivery(partition: noRecord, offset: -1, topic: topic, key: key, value: value, targetPartition: targetPartition)
         }
 
         private static let noRecord = TopicPartition(topic: "", partition: -1)
