@@ -802,7 +802,7 @@ public final class HandoffPipeline: Service, Sendable {
     /// Failed deliveries with a non-retriable error are tried this often before they are dead-lettered.
     static let attemptsBeforeDeadLetter = 3
 
-    /// Sends one output, tracked under its input record (or untracked, see ``OffsetTracker/Delivery/untracked(topic:key:value:)``).
+    /// Sends one output, tracked under its input record (or untracked, see ``OffsetTracker/Delivery/untracked(topic:key:value:targetPartition:)``).
     /// An output librdkafka refuses at once for good (e.g. larger than `message.max.bytes`) is
     /// dead-lettered instead of stopping the service (dropped with an error log when no record stands behind it).
     private func publish(_ delivery: OffsetTracker.Delivery, producer: KafkaProducer, tracker: OffsetTracker, headers: [(String, [UInt8])],
