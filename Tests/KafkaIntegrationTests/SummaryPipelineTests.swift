@@ -162,6 +162,42 @@ struct SummaryPipelineTests {
         await reader.close()
     }
 
+    @Test("exactly once: a model summary whose round is aborted is put on its handoff again in a later round, without asking the model again")
+    func summaryAfterAbort() async throws {
+        let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)
+        try kafka.cluster.createTopic(kafka.topics.changelog, partitions: 1)
+        let lines = try Self.lines("02-asks-for-human.jsonl")
+        model.script([.hang(then: Self.humanAnswer)])
+        try await model.serving {
+            let pipeline = try pipeline(kafka, model, clock: clock, registry: registry, processing: {
+                $0.changelog = true
+                $0.guarantee = .exactlyOnce
+            }) { $0.summarizeAhead = false }
+            try await running([pipeline], logger: kafka.logger) {
+                try await kafka.publish(lines: lines)
+                // Exactly once holds no handoff for its summary: it goes out at once, extractive.
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffCreated }.isEmpty })
+                #expect(await waitFor { model.requests == 1 && pipeline.statisticsSnapshot.records >= lines.count })
+                // Two more rounds committed: the handoff's own transaction is behind us.
+                let committed = pipeline.statisticsSnapshot.transactionsCommitted
+                #expect(await waitFor { pipeline.statisticsSnapshot.transactionsCommitted >= committed + 2 })
+                // The next transaction to add a partition is the one carrying the summary: refused, so aborted.
+                kafka.cluster.failNextRequests(apiKey: 24, errors: [29])
+                model.releaseHung()
+                #expect(await waitFor { pipeline.statisticsSnapshot.transactionsAborted >= 1 })
+                // The refused partitions keep the aborted update from reaching the broker at all: what
+                // arrives is the update made again.
+                #expect(await reader.wait { !$0.filter { $0["type"]?.stringValue == EventType.handoffUpdated }.isEmpty })
+            }
+        }
+        let updates = reader.events(ofType: EventType.handoffUpdated)
+        #expect(updates.count == 1)
+        #expect(updates.first?["data"]?["summary"]?["source"]?.stringValue == "llm")
+        #expect(updates.first?["data"]?["revision"]?.intValue == 2, "the state read back is the one before the aborted round")
+        #expect(model.requests == 1, "the summary was kept, not asked for again")
+        await reader.close()
+    }
+
     @Test("a rebalance that revokes and gives back the partition while a handoff is held: it goes out once, and its record is committed only after it")
     func heldAcrossRevokeAndReassign() async throws {
         let (kafka, model, clock, registry, reader) = try Self.rig(partitions: 1)

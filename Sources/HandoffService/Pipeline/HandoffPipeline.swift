@@ -225,6 +225,10 @@ public final class HandoffPipeline: Service, Sendable {
         // Exactly once commits a partition's offsets round by round: a handoff cannot wait across rounds
         // for its summary, so it goes out at once and the model's summary follows as an update.
         var desk = SummaryDesk(deadline: transactions == nil ? configuration.llm.deadline.milliseconds : 0)
+        // Exactly once: the model summaries a round put on its handoffs. An abort discards the update and
+        // the stored state with the round, and the model is not asked again: they are put on once more.
+        var roundSummaries: [SummaryWorkers.Finished] = []
+        var abortedSummaries: [SummaryWorkers.Finished] = []
         /// The next offset of each input partition consumed in the current transaction.
         var consumedOffsets: [TopicPartition: Int64] = [:]
         let estimator = configuration.waits.estimator
@@ -316,13 +320,19 @@ public final class HandoffPipeline: Service, Sendable {
         /// already published; those written ahead wait for the handoff they anticipate.
         func collectSummaries() async throws {
             guard let summaries else { return }
-            for finished in summaries.takeFinished() {
+            let fresh = summaries.takeFinished()
+            for finished in fresh {
                 metrics.summary(finished.outcome, ahead: finished.purpose == .ahead)
                 var logger = self.logger
                 logger[metadataKey: LogKey.conversation] = "\(finished.conversationID)"
                 logger.info("summary finished", metadata: ["source": "\(finished.outcome.summary.source)", "facts_proposed": "\(finished.outcome.figures.factsProposed)",
                                                            "facts_kept": "\(finished.outcome.figures.factsKept)", "latency": "\(finished.outcome.latency)",
                                                            LogKey.reason: "\(finished.outcome.figures.fallbackReason ?? "")"])
+            }
+            let work = abortedSummaries + fresh
+            abortedSummaries = []
+            if transactions != nil { roundSummaries = work.filter { $0.purpose != .ahead } }
+            for finished in work {
                 switch finished.purpose {
                 case .ahead:
                     desk.keepAhead(finished.outcome.summary, for: finished.conversationID)
@@ -377,7 +387,6 @@ public final class HandoffPipeline: Service, Sendable {
                 engine.policy = policy
                 logger.info("policy reloaded", metadata: [LogKey.policyVersion: "\(policy.version)"])
             }
-            try await collectSummaries()
             let (owned, generation) = assignment.withLock { ($0.partitions, $0.generation) }
             if generation != seenGeneration {
                 // A held handoff of a partition gone elsewhere is published by its next owner, which reads the record again.
@@ -394,6 +403,8 @@ public final class HandoffPipeline: Service, Sendable {
                     try await restore(added, into: &engine, ownerOf: &ownerOf, configuration: configuration)
                 }
             }
+            // After the restore: a summary must find its conversation's state (also after an abort forgot it).
+            try await collectSummaries()
             // The queues as the global logs show them now: new handoffs are estimated, callbacks booked, against this.
             let queues = globalView.queues
             let bookings = globalView.bookings(now: clock())
@@ -576,6 +587,7 @@ public final class HandoffPipeline: Service, Sendable {
                 continue
             }
             consumedOffsets.removeAll(keepingCapacity: true)
+            roundSummaries.removeAll()
             // The quality gates' windows go back with the round if it aborts: its records are observed again.
             let observedBefore = quality
             do {
@@ -597,6 +609,7 @@ public final class HandoffPipeline: Service, Sendable {
                 engine.forget { _ in true }
                 _ = engine.takeChanges()
                 quality = observedBefore
+                abortedSummaries += roundSummaries
                 ownerOf.removeAll()
                 previouslyOwned.removeAll()
                 seenGeneration = -1
