@@ -354,6 +354,12 @@ struct HandoffLifecycleTests {
         #expect(handoff.summary.goal.hasPrefix("Hi, my order A-10023"))
         let facts = Set(handoff.summary.keyFacts.map { "\($0.kind.rawValue)=\($0.value)" })
         #expect(facts.isSuperset(of: ["order_number=A-10023", "amount=€129.99", "date=2026-11-20"]))
+        // The first message's facts outlive it in the transcript, also in the stored state, in the order quoted.
+        let state = script.machine.state
+        #expect(!state.transcript.contains { $0.text.contains("A-10023") } && state.earlierKeyFacts.map(\.value).contains("A-10023"))
+        #expect(handoff.summary.keyFacts == state.keyFacts)
+        #expect(state.keyFacts.last?.value == "2026-11-20")
+        #expect(try ConversationState(storageJSON: try JSONParser.parse(state.storageBytes)).keyFacts == state.keyFacts)
         #expect(handoff.customerTier == "vip")
         #expect(handoff.priority == 1, "VIP raises two levels")
     }

@@ -37,7 +37,7 @@ extension ConversationState {
             "insult": .bool(insultThisCycle),
             "thanked": .bool(lastCustomerThanked),
             "goal": optional(goal),
-            "key_facts": .array(keyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "id": .string($0.messageID)]) }),
+            "key_facts": .array(earlierKeyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "id": .string($0.messageID)]) }),
             "topics": .object(topics.byCategory.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .number($1.value) }),
             "topic_evidence": .object(topics.evidence.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .array($1.value.map(JSONValue.string)) }),
             "recent_stems": .array(recentCustomerStems.map { .array($0.sorted.map(JSONValue.string)) }),

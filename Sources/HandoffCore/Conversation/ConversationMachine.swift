@@ -10,7 +10,6 @@ public struct ConversationMachine: Sendable {
     static let topics = TopicClassifier()
     static let summarizer = ExtractiveSummarizer()
     static let keyFacts = KeyFactExtractor()
-    static let keyFactLimit = 20
 
     /// How many bot replies and event ids the state keeps.
     static let replyHistory = 8
@@ -63,7 +62,7 @@ public struct ConversationMachine: Sendable {
             state.customerTier = started.customerTier
             state.startedAt = event.time
         case .customerMessage(let messageID, let text):
-            customerMessage(messageID: messageID, text: text, analysis: analysis?.customer ?? MessageAnalysis.Customer(messageID: messageID, text: text),
+            customerMessage(messageID: messageID, text: text, analysis: analysis?.customer ?? MessageAnalysis.Customer(text: text),
                             context: &context)
         case .botMessage(let message):
             botMessage(message, analysis: analysis?.bot ?? MessageAnalysis.Bot(text: message.text), context: &context)
@@ -139,10 +138,6 @@ public struct ConversationMachine: Sendable {
         state.topics.add(scores)
         context.customerScores = scores
         if state.goal == nil && analysis.wordCount >= 3 { state.goal = ExtractiveSummarizer.quote(text) }
-        for fact in analysis.facts
-        where state.keyFacts.count < Self.keyFactLimit && !state.keyFacts.contains(where: { $0.value == fact.value }) {
-            state.keyFacts.append(fact)
-        }
         state.recentFrustration.append(cues.frustration)
         if state.recentFrustration.count > 3 { state.recentFrustration.removeFirst() }
         state.insultThisCycle = state.insultThisCycle || cues.hasInsult
@@ -584,7 +579,12 @@ public struct ConversationMachine: Sendable {
     private mutating func appendTranscript(_ entry: TranscriptEntry, policy: EscalationPolicy) {
         state.transcript.append(entry)
         let overflow = state.transcript.count - max(1, policy.transcriptLimit)
-        if overflow > 0 { state.transcript.removeFirst(overflow) }
+        guard overflow > 0 else { return }
+        // A customer message leaving the transcript leaves its facts behind.
+        for entry in state.transcript.prefix(overflow) where entry.role == .customer {
+            ConversationState.addKeyFacts(of: entry, to: &state.earlierKeyFacts)
+        }
+        state.transcript.removeFirst(overflow)
     }
 
     private mutating func noteSignal(_ time: Timestamp) {

@@ -80,7 +80,7 @@ extension ConversationState {
         out.key("insult"); out.bool(insultThisCycle)
         out.key("key_facts")
         out.beginArray()
-        for fact in keyFacts {
+        for fact in earlierKeyFacts {
             out.beginObject()
             out.key("id"); out.string(fact.messageID)
             out.key("kind"); out.string(fact.kind.rawValue)
@@ -203,7 +203,7 @@ extension ConversationState {
         insultThisCycle = try reader.bool("insult")
         lastCustomerThanked = try reader.bool("thanked")
         goal = reader.optionalString("goal")
-        keyFacts = try reader.array("key_facts").map { element throws(StateDecodingError) in
+        earlierKeyFacts = try reader.array("key_facts").map { element throws(StateDecodingError) in
             let fact = Reader(value: element, path: "key_facts.")
             guard let kind = Summary.KeyFact.Kind(rawValue: try fact.string("kind")) else { throw StateDecodingError(field: "key_facts.kind") }
             return Summary.KeyFact(kind: kind, value: try fact.string("value"), messageID: try fact.string("id"))

@@ -21,8 +21,8 @@ public struct ConversationState: Sendable, Equatable {
     public var lastCustomerThanked = false
     /// The customer's first substantive message: what they came for, kept when the transcript rolls over.
     public var goal: String?
-    /// Facts the customer quoted (order numbers, amounts, …), kept when the transcript rolls over; at most 20.
-    public var keyFacts: [Summary.KeyFact] = []
+    /// Facts the customer quoted in messages that have left the transcript (see ``keyFacts``).
+    public var earlierKeyFacts: [Summary.KeyFact] = []
     /// Topic points accumulated over the customer's messages.
     public var topics = TopicClassifier.Scores()
     /// Content-word stems of the customer's last three messages, to recognise a repeated question.
@@ -46,6 +46,26 @@ public struct ConversationState: Sendable, Equatable {
 
     public init(conversationID: String) {
         self.conversationID = conversationID
+    }
+
+    /// Facts the customer quoted (order numbers, amounts, …) in the whole conversation, in order, at most
+    /// 20: those of messages that left the transcript, then those of the customer's messages in it. They
+    /// are read from a message when it leaves the transcript or when a summary asks, not on every message.
+    public var keyFacts: [Summary.KeyFact] {
+        var facts = earlierKeyFacts
+        for entry in transcript where entry.role == .customer { Self.addKeyFacts(of: entry, to: &facts) }
+        return facts
+    }
+
+    static let keyFactLimit = 20
+
+    /// Adds the facts of a customer message that `facts` does not have yet, up to the limit.
+    static func addKeyFacts(of entry: TranscriptEntry, to facts: inout [Summary.KeyFact]) {
+        guard facts.count < keyFactLimit else { return }
+        for fact in ConversationMachine.keyFacts.extract(from: entry.text, messageID: entry.messageID)
+        where facts.count < keyFactLimit && !facts.contains(where: { $0.value == fact.value }) {
+            facts.append(fact)
+        }
     }
 
     /// After a handoff the bot stays silent until handed back.

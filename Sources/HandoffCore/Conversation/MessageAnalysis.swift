@@ -1,5 +1,5 @@
-/// What a message's text shows on its own, before its conversation is consulted: cues, stems, topic
-/// scores and key facts. It is pure, so it can be worked out ahead on any thread (the pipeline does it
+/// What a message's text shows on its own, before its conversation is consulted: cues, stems and topic
+/// scores (key facts are read only when a summary needs them, ``ConversationState/keyFacts``). It is pure, so it can be worked out ahead on any thread (the pipeline does it
 /// while decoding a batch, in slices on every core) and applied in order later; the conversation
 /// machine works it out itself when it is not given one.
 public enum MessageAnalysis: Sendable {
@@ -10,15 +10,13 @@ public enum MessageAnalysis: Sendable {
         let cues: CustomerCues
         let stems: Stems
         let scores: TopicClassifier.Scores
-        let facts: [Summary.KeyFact]
         let wordCount: Int
 
-        public init(messageID: String, text: String) {
+        public init(text: String) {
             let normalized = NormalizedText(text)
             cues = ConversationMachine.customerCues.read(normalized)
             stems = Similarity.stems(normalized)
             scores = ConversationMachine.topics.score(normalized)
-            facts = ConversationMachine.keyFacts.extract(from: text, messageID: messageID)
             wordCount = normalized.tokens.count
         }
     }
@@ -37,7 +35,7 @@ public enum MessageAnalysis: Sendable {
     /// The analysis of a message event; nil for an event without text to read.
     public init?(_ event: ConversationEvent) {
         switch event.payload {
-        case .customerMessage(let messageID, let text): self = .customer(Customer(messageID: messageID, text: text))
+        case .customerMessage(let messageID, let text): self = .customer(Customer(text: text))
         case .botMessage(let message): self = .bot(Bot(text: message.text))
         default: return nil
         }
