@@ -141,7 +141,7 @@ extension ConversationState {
         out.key("topic_evidence")
         out.beginObject()
         for (category, words) in topics.evidence.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            out.key(category.rawValue)
+            out.key(text: category.rawValue)
             out.beginArray()
             for word in words { out.string(word) }
             out.endArray()
@@ -150,7 +150,7 @@ extension ConversationState {
         out.key("topics")
         out.beginObject()
         for (category, score) in topics.byCategory.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
-            out.key(category.rawValue)
+            out.key(text: category.rawValue)
             out.number(score)
         }
         out.endObject()

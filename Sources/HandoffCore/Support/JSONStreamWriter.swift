@@ -16,7 +16,18 @@ struct JSONStreamWriter {
     mutating func beginArray() { open(UInt8(ascii: "[")) }
     mutating func endArray() { close(UInt8(ascii: "]")) }
 
-    mutating func key(_ name: String) {
+    /// A member name written in the source: copied as it is (such names need no escaping).
+    mutating func key(_ name: StaticString) {
+        separate()
+        bytes.append(UInt8(ascii: "\""))
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(UInt8(ascii: ":"))
+        followsSibling = false
+    }
+
+    /// A member name made at run time, escaped where it needs to be.
+    mutating func key(text name: String) {
         separate()
         JSONWriter.writeString(name, into: &bytes)
         bytes.append(UInt8(ascii: ":"))
