@@ -21,7 +21,10 @@ struct PipelineIntegrationTests {
         let reader = try kafka.reader()
         let arrived = try await running([pipeline], logger: kafka.logger) {
             try await kafka.publish(lines: Examples.interleaved(try Examples.conversations()))
-            return await reader.wait { handedOff($0) == expected }
+            // The announcements are on another topic, read apart from the handoffs: wait for both.
+            return await reader.wait { events in
+                handedOff(events) == expected && events.filter { $0["type"]?.stringValue == EventType.handoffAnnounced }.count >= expected.count
+            }
         }
         #expect(arrived, "handed off: \(handedOff(reader.events).sorted()), expected \(expected.sorted())")
         let created = reader.events(ofType: EventType.handoffCreated)
