@@ -409,7 +409,8 @@ public final class HandoffPipeline: Service, Sendable {
             let queues = globalView.queues
             let bookings = globalView.bookings(now: clock())
             engine.settleBookings(with: bookings)
-            let advisor = advisor(view: queues, book: bookings)
+            // Optional once per round, so each record borrows it instead of copying it into an optional.
+            let advisor: QueueAdvisor? = advisor(view: queues, book: bookings)
             // Callbacks whose slot has come: handed to the dialer (best effort, like estimate updates;
             // a crash before the changelog has it fires it again from the next owner, with the same id).
             for output in engine.fireDue(now: clock()) { try await send(output, under: nil) }
@@ -422,7 +423,7 @@ public final class HandoffPipeline: Service, Sendable {
                 // A window's records of a partition revoked (and perhaps assigned again) before it ends are
                 // another instance's: the epoch makes finishing them a no-op.
                 let epoch = tracker.begin(partition, message.offset)
-                consumedOffsets[partition] = message.offset + 1
+                if transactions != nil { consumedOffsets[partition] = message.offset + 1 }
                 let origin = RecordOrigin(topic: message.topic, partition: message.partition, offset: message.offset)
                 let started = monotonic.now
                 let now = clock()
