@@ -85,4 +85,29 @@ struct ConversationStateCodecTests {
         #expect(other.storageBytes == JSONWriter.bytes(other.referenceStorageJSON))
         #expect(ConversationState(conversationID: "c").storageBytes == JSONWriter.bytes(ConversationState(conversationID: "c").referenceStorageJSON))
     }
+
+    @Test("a handoff is stored in exactly the bytes of its wire form, with every optional member set and text that needs escaping")
+    func handoffStreamedAsItsWireForm() throws {
+        var script = ConversationScript(tier: "vip")
+        script.customer("My order \"A-1\" arrived broken,\nI want a refund of 20 €")
+        script.bot("I am sorry to hear that.")
+        script.customer("please get me a human")
+        var handoff = try #require(script.machine.state.handoff)
+        let time = Timestamp(rfc3339: "2026-11-26T09:30:00.250Z")!
+        handoff.agentID = "agent-7"
+        handoff.targetMissedAt = time
+        handoff.waitEstimate = WaitEstimate(seconds: 125.4, p10: 60, p90: 300, position: 3, method: .queueLength, estimatedAt: time)
+        handoff.revision = 4
+        #expect(handoff.customerTier == "vip" && !handoff.reasons.isEmpty && handoff.transcript.first?.text.contains("\n") == true)
+        var out = JSONStreamWriter(capacity: 0)
+        handoff.write(into: &out)
+        #expect(String(decoding: out.bytes, as: UTF8.self) == JSONWriter.string(handoff.json))
+        handoff.agentID = nil
+        handoff.customerTier = nil
+        handoff.waitEstimate = nil
+        handoff.targetMissedAt = nil
+        var bare = JSONStreamWriter(capacity: 0)
+        handoff.write(into: &bare)
+        #expect(String(decoding: bare.bytes, as: UTF8.self) == JSONWriter.string(handoff.json))
+    }
 }

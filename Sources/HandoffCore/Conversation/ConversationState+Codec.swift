@@ -76,7 +76,7 @@ extension ConversationState {
         out.key("first_signal_at"); time(firstSignalAt)
         out.key("goal"); out.string(goal)
         out.key("handoff")
-        if let handoff { out.value(handoff.json) } else { out.null() }
+        if let handoff { handoff.write(into: &out) } else { out.null() }
         out.key("insult"); out.bool(insultThisCycle)
         out.key("key_facts")
         out.beginArray()

@@ -1,6 +1,8 @@
 // MARK: - The wire form of handoffs (protocols/schemas/handoff.json)
 
 extension Handoff {
+    /// The wire form as a tree (output events carry it). ``write(into:)`` writes the same bytes
+    /// without the tree, for the stored state: change both together (HandoffJSONTests compares them).
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "handoff_id": .string(id),
@@ -26,6 +28,51 @@ extension Handoff {
         if let waitEstimate { members["wait_estimate"] = waitEstimate.json }
         if let targetMissedAt { members["target_missed_at"] = .string(targetMissedAt.rfc3339) }
         return .object(members)
+    }
+}
+
+extension Handoff {
+    /// Writes ``json`` member by member, in key order, as `JSONWriter` would write it: a conversation
+    /// with a handoff stores it with every change of its state, and the tree's dictionaries cost more
+    /// than the bytes.
+    func write(into out: inout JSONStreamWriter) {
+        func time(_ timestamp: Timestamp) { out.string(timestamp.rfc3339) }
+        out.beginObject()
+        if let agentID { out.key("agent_id"); out.string(agentID) }
+        out.key("category"); out.string(category.rawValue)
+        out.key("conversation_id"); out.string(conversationID)
+        out.key("created_at"); time(createdAt)
+        out.key("customer_id"); out.string(customerID)
+        if let customerTier { out.key("customer_tier"); out.string(customerTier) }
+        out.key("detected_at"); time(detectedAt)
+        out.key("handoff_id"); out.string(id)
+        out.key("language"); out.string(language)
+        out.key("policy_version"); out.string(policyVersion)
+        out.key("priority"); out.integer(Int64(priority))
+        out.key("queue"); out.string(queue)
+        out.key("reasons")
+        out.beginArray()
+        for reason in reasons { out.value(reason.json) }
+        out.endArray()
+        out.key("revision"); out.integer(Int64(revision))
+        out.key("status"); out.string(status.rawValue)
+        out.key("summary"); out.value(summary.json)
+        if let targetMissedAt { out.key("target_missed_at"); time(targetMissedAt) }
+        out.key("transcript")
+        out.beginArray()
+        for entry in transcript {
+            out.beginObject()
+            out.key("message_id"); out.string(entry.messageID)
+            out.key("role"); out.string(entry.role.rawValue)
+            out.key("text"); out.string(entry.text)
+            out.key("time"); time(entry.time)
+            out.endObject()
+        }
+        out.endArray()
+        out.key("trigger_event_id"); out.string(triggerEventID)
+        out.key("updated_at"); time(updatedAt)
+        if let waitEstimate { out.key("wait_estimate"); out.value(waitEstimate.json) }
+        out.endObject()
     }
 }
 
