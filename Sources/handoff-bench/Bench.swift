@@ -60,7 +60,7 @@ struct Bench {
         let start = clock.now
         for (index, record) in records.enumerated() {
             let result = engine.process(value: record.value, key: Array(record.key.utf8), origin: RecordOrigin(topic: "bench", partition: 0, offset: Int64(index)), now: nil)
-            for output in result.outputs { outputs += JSONWriter.bytes(output.envelope(source: "urn:bench")).count > 0 ? 1 : 0 }
+            for output in result.outputs { outputs += output.envelopeBytes(source: "urn:bench").count > 0 ? 1 : 0 }
         }
         let elapsed = clock.now - start
         let seconds = elapsed.inSeconds

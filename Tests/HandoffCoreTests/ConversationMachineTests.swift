@@ -364,3 +364,25 @@ struct HandoffLifecycleTests {
         #expect(handoff.priority == 1, "VIP raises two levels")
     }
 }
+
+@Suite("Output envelopes")
+struct OutputEnvelopeTests {
+    @Test("an output's envelope is structured-mode CloudEvents, in the canonical bytes (sorted members) replay compares", arguments: [false, true])
+    func canonicalEnvelope(optionalMembers: Bool) throws {
+        let time = Timestamp(rfc3339: "2026-11-26T09:00:00.5Z")!
+        let output = OutputEvent(channel: .handoffs, key: "conv-1", id: "ho_1/r1", type: EventType.handoffCreated, subject: optionalMembers ? "conv-1" : nil,
+                                 time: time, data: .object(["b": .string("x \"y\"\n"), "a": .array([.number(1), .null])]),
+                                 policyVersion: optionalMembers ? "v7" : nil)
+        let bytes = output.envelopeBytes(source: "urn:handoffd:test")
+        var expected: [String: JSONValue] = [
+            "specversion": .string("1.0"), "id": .string("ho_1/r1"), "source": .string("urn:handoffd:test"), "type": .string(EventType.handoffCreated),
+            "time": .string("2026-11-26T09:00:00.500Z"), "datacontenttype": .string("application/json"), "data": output.data,
+        ]
+        if optionalMembers {
+            expected["subject"] = .string("conv-1")
+            expected["policyversion"] = .string("v7")
+        }
+        #expect(try JSONParser.parse(bytes) == .object(expected))
+        #expect(bytes == JSONWriter.bytes(.object(expected)), "members in key order, as JSONWriter writes a tree")
+    }
+}

@@ -21,7 +21,7 @@ struct MessageAnalysisTests {
             if analysis != nil { analysed += 1 }
             let expected = itself.process(value: value, key: nil, origin: origin, now: nil)
             let got = ahead.process(decoded: outcome, analysis: analysis, value: value, key: nil, origin: origin, now: nil)
-            #expect(got.outputs.map { JSONWriter.string($0.envelope(source: "test")) } == expected.outputs.map { JSONWriter.string($0.envelope(source: "test")) },
+            #expect(got.outputs.map { String(decoding: $0.envelopeBytes(source: "test"), as: UTF8.self) } == expected.outputs.map { String(decoding: $0.envelopeBytes(source: "test"), as: UTF8.self) },
                     "\(file): \(line.prefix(80))")
             #expect(got.ignored == expected.ignored)
             outputs += expected.outputs.count

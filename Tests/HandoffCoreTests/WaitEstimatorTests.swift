@@ -28,7 +28,7 @@ struct WaitEstimatorTests {
         for (offset, (_, line)) in try ExampleLines.all().enumerated() {
             let result = engine.process(value: Array(line.utf8), key: nil, origin: RecordOrigin(topic: "t", partition: 0, offset: Int64(offset)), now: nil)
             for output in result.outputs where output.type == EventType.handoffCreated || output.type == EventType.handoffUpdated {
-                let record = JSONWriter.bytes(output.envelope(source: "urn:test"))
+                let record = output.envelopeBytes(source: "urn:test")
                 let data = try #require(try JSONParser.parse(record)["data"])
                 guard case .object(_, let members?) = try JSONParser.parseDocument(record, nested: "data", keeping: QueueView.snapshotMembers) else {
                     Issue.record("a snapshot's data is an object")

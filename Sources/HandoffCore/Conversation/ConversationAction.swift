@@ -34,19 +34,21 @@ public struct OutputEvent: Sendable, Equatable {
         self.policyVersion = policyVersion
     }
 
-    /// The structured-mode CloudEvents envelope.
-    public func envelope(source: String) -> JSONValue {
-        var members: [String: JSONValue] = [
-            "specversion": .string("1.0"),
-            "id": .string(id),
-            "source": .string(source),
-            "type": .string(type),
-            "time": .string(time.rfc3339),
-            "datacontenttype": .string("application/json"),
-            "data": data,
-        ]
-        if let subject { members["subject"] = .string(subject) }
-        if let policyVersion { members["policyversion"] = .string(policyVersion) }
-        return .object(members)
+    /// The structured-mode CloudEvents envelope, serialised: members in key order, written straight
+    /// into bytes (every output goes through here; only `data` is a tree).
+    public func envelopeBytes(source: String) -> [UInt8] {
+        var out = JSONStreamWriter(capacity: 512)
+        out.beginObject()
+        out.key("data"); out.value(data)
+        out.key("datacontenttype"); out.string("application/json")
+        out.key("id"); out.string(id)
+        if let policyVersion { out.key("policyversion"); out.string(policyVersion) }
+        out.key("source"); out.string(source)
+        out.key("specversion"); out.string("1.0")
+        if let subject { out.key("subject"); out.string(subject) }
+        out.key("time"); out.string(time.rfc3339)
+        out.key("type"); out.string(type)
+        out.endObject()
+        return out.bytes
     }
 }

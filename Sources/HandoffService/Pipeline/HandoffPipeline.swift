@@ -256,7 +256,7 @@ public final class HandoffPipeline: Service, Sendable {
         /// refused for good is dropped with an error (see ``publish``), not a reason to stop.
         func send(_ output: OutputEvent, under record: (TopicPartition, Int64)?, superseded: Bool = false) async throws {
             metrics.outputPublished(type: output.type)
-            let value = JSONWriter.bytes(output.envelope(source: source))
+            let value = output.envelopeBytes(source: source)
             let key = output.key.map { Array($0.utf8) }
             let topic = topics.name(for: output.channel)
             let delivery = record.map { OffsetTracker.Delivery(partition: $0.0, offset: $0.1, topic: topic, key: key, value: value) }
@@ -531,7 +531,7 @@ public final class HandoffPipeline: Service, Sendable {
                 for transition in quality.evaluate(at: clock()) {
                     let alert = transition.event(instance: configuration.instance)
                     let delivery = OffsetTracker.Delivery(partition: last.0, offset: last.1, topic: topics.alerts,
-                                                          key: Array(transition.gate.utf8), value: JSONWriter.bytes(alert.envelope(source: source)))
+                                                          key: Array(transition.gate.utf8), value: alert.envelopeBytes(source: source))
                     try await publish(delivery, producer: producer, tracker: tracker, headers: contentType, source: source, deadLetterTopic: topics.deadLetter,
                                       deadLetterMaxBytes: configuration.deadLetterMaxBytes, register: tracker.add)
                     logger.warning(transition.kind == .fired ? "quality gate fired" : "quality gate resolved",
@@ -864,7 +864,7 @@ public final class HandoffPipeline: Service, Sendable {
         statistics.withLock { $0.deadLetters += 1 }
         metrics.outputDeadLettered()
         let letter = OffsetTracker.Delivery(partition: delivery.partition, offset: delivery.offset, topic: deadLetterTopic, key: delivery.key,
-                                            value: JSONWriter.bytes(event.envelope(source: source)))
+                                            value: event.envelopeBytes(source: source))
         try await producer.send(topic: letter.topic, key: letter.key, value: letter.value, headers: headers, token: tracker.add(letter))
     }
 

@@ -145,7 +145,7 @@ public struct Replayer {
                 if handoffs[overview.handoffID] == nil { handoffOrder.append(overview.handoffID) }
                 handoffs[overview.handoffID] = overview
             }
-            var bytes = JSONWriter.bytes(output.envelope(source: source))
+            var bytes = output.envelopeBytes(source: source)
             emit(bytes)
             bytes.append(0x0A)
             lines.append(bytes)
