@@ -15,7 +15,7 @@ extension ConversationMachine {
 
     mutating func callbackRequested(_ request: ConversationEvent.CallbackRequest, context: Context) -> [ConversationAction] {
         guard let advisor = context.advisor else { return [.ignored("callback requested, but callbacks are not set up on this path")] }
-        let id = PendingCallback.id(conversationID: state.conversationID, requestEventID: context.event.id)
+        let id = PendingCallback.id(conversationID: state.conversationID, requestEventID: context.eventID)
         guard !state.callbacks.contains(where: { $0.id == id }) else { return [.ignored("callback \(id) is already pending")] }
         let queue = callbackQueue(request.queue, context: context)
         let language = Announcements.language(state.language)

@@ -53,7 +53,7 @@ public struct ConversationMachine: Sendable {
         if state.recentEventIDs.count > Self.eventIDHistory { state.recentEventIDs.removeFirst() }
         state.lastEventAt = event.time
 
-        var context = Context(event: event, policy: policy, now: now, advisor: advisor)
+        var context = Context(eventID: event.id, eventTime: event.time, policy: policy, now: now, advisor: advisor)
         switch event.payload {
         case .started(let started):
             state.customerID = started.customerID
@@ -118,7 +118,9 @@ public struct ConversationMachine: Sendable {
     // MARK: - Context of one event
 
     struct Context {
-        let event: ConversationEvent
+        /// The event's id and time (not the whole event: the context is made for every event).
+        let eventID: String
+        let eventTime: Timestamp
         let policy: EscalationPolicy
         let now: Timestamp
         let advisor: QueueAdvisor?
@@ -134,7 +136,7 @@ public struct ConversationMachine: Sendable {
         let cues = analysis.cues
         let stems = analysis.stems
         let scores = analysis.scores
-        appendTranscript(TranscriptEntry(messageID: messageID, role: .customer, text: text, time: context.event.time), policy: policy)
+        appendTranscript(TranscriptEntry(messageID: messageID, role: .customer, text: text, time: context.eventTime), policy: policy)
         state.topics.add(scores)
         context.customerScores = scores
         if state.goal == nil && analysis.wordCount >= 3 { state.goal = ExtractiveSummarizer.quote(text) }
@@ -165,7 +167,7 @@ public struct ConversationMachine: Sendable {
         state.recentCustomerStems.append(stems)
         if state.recentCustomerStems.count > 3 { state.recentCustomerStems.removeFirst() }
         state.lastCustomerMessageID = messageID
-        if cues.frustration > 0 || cues.saysNotHelped { noteSignal(context.event.time) }
+        if cues.frustration > 0 || cues.saysNotHelped { noteSignal(context.eventTime) }
 
         guard !state.botPaused else { return }
 
@@ -206,7 +208,7 @@ public struct ConversationMachine: Sendable {
         let policy = context.policy
         let cues = analysis.cues
         let stems = analysis.stems
-        appendTranscript(TranscriptEntry(messageID: message.messageID, role: .bot, text: message.text, time: context.event.time), policy: policy)
+        appendTranscript(TranscriptEntry(messageID: message.messageID, role: .bot, text: message.text, time: context.eventTime), policy: policy)
 
         // A reply the customer did not judge before the bot spoke again stays unknown (or fails in strict mode).
         if policy.strict, let last = state.replies.last, last.outcome == .unknown {
@@ -232,7 +234,7 @@ public struct ConversationMachine: Sendable {
         )
         state.replies.append(reply)
         if state.replies.count > Self.replyHistory { state.replies.removeFirst() }
-        if !causes.isEmpty { noteSignal(context.event.time) }
+        if !causes.isEmpty { noteSignal(context.eventTime) }
 
         guard !state.botPaused else { return }
 
@@ -280,7 +282,7 @@ public struct ConversationMachine: Sendable {
         } else {
             state.replies[index].failureCauses.append("the customer rated it not helpful")
             state.replies[index].outcome = .failure
-            noteSignal(context.event.time)
+            noteSignal(context.eventTime)
         }
         guard !state.botPaused else { return }
         evaluateReplyCounts(&context)
@@ -382,14 +384,13 @@ public struct ConversationMachine: Sendable {
 
     private mutating func escalate(_ context: Context) -> [ConversationAction] {
         let policy = context.policy
-        let event = context.event
-        noteSignal(event.time)
+        noteSignal(context.eventTime)
         let category = resolveCategory(context)
         let language = state.language
         let frustrated = context.reasons.contains { [.frustration, .repeatedFailures, .deadEnd].contains($0.code) }
         let summary = Self.summarizer.summarize(state: state, reasons: context.reasons, category: category, language: language)
         var handoff = Handoff(
-            id: Handoff.id(conversationID: state.conversationID, triggerEventID: event.id),
+            id: Handoff.id(conversationID: state.conversationID, triggerEventID: context.eventID),
             revision: 1,
             conversationID: state.conversationID,
             customerID: state.customerID ?? "unknown",
@@ -409,11 +410,11 @@ public struct ConversationMachine: Sendable {
                 return entry
             },
             agentID: nil,
-            detectedAt: state.firstSignalAt ?? event.time,
+            detectedAt: state.firstSignalAt ?? context.eventTime,
             createdAt: context.now,
             updatedAt: context.now,
             policyVersion: policy.version,
-            triggerEventID: event.id
+            triggerEventID: context.eventID
         )
         handoff.waitEstimate = context.advisor?.estimate(handoff, now: context.now)
         state.handoff = handoff
