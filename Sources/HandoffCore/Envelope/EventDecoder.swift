@@ -4,7 +4,8 @@
 /// binary content mode (`ce_*` headers, the value is `data`).
 public struct EventDecoder: Sendable {
     public enum Outcome: Sendable, Equatable {
-        case conversation(ConversationEvent)
+        // Boxed: an outcome is handed from the decoding slices to the loop, and a copy of a boxed event is one retain.
+        indirect case conversation(ConversationEvent)
         case agentStatus(AgentStatus)
         case customerErase(CustomerErase)
         /// A well-formed CloudEvent of a type this version does not know: counted and skipped.
