@@ -3,7 +3,7 @@
 
     make bench-compare          (= scripts/bench-env.sh, release builds, then this script)
     .tools/bench-venv/bin/python bench/compare.py [--events 1000000] [--conversations 100000]
-        [--partitions 6] [--latency-seconds 45] [--skip-peer-latency] [--handoffd-only] [--profile-handoffd]
+        [--partitions 6] [--latency-seconds 45] [--skip-peer-latency] [--handoffd-first] [--handoffd-only] [--profile-handoffd]
 
 1. Starts Tansu (memory storage) on a free loopback port and creates the topics: support.conversations
    with --partitions, handoffd's outputs and its changelog (compacted, co-partitioned), and the peer's
@@ -23,6 +23,9 @@
    --latency-seconds; latency = input record timestamp -> timestamp of the support.handoff.created record
    whose trigger_event_id is that input. Then the same for the peer, at the same rate.
 7. `handoff-bench memory`, and a table of everything. Logs and results.json: .tools/bench/run-<time>/.
+
+--handoffd-first runs step 5 right after step 3 and leaves out step 6: the broker then holds the input
+only, as for the limit, instead of the peers' outputs as well (what the order costs the last contender).
 
 --handoffd-only loads the workload and runs only step 5, for trying a change or a setting (--set).
 --profile-handoffd instead loads the workload and runs only handoffd, under `perf record -g`, and prints
@@ -587,6 +590,8 @@ def main() -> None:
                         help="only start handoffd (no backlog) and measure its latency paced at RATE events/s")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="a handoffd setting for an experiment (kafka.* or processing.*), e.g. processing.changelog_interval=0ms")
+    parser.add_argument("--handoffd-first", action="store_true",
+                        help="run handoffd right after the limit, before the peers, and skip the latency runs (to see what the order costs)")
     parser.add_argument("--handoffd-only", action="store_true",
                         help="only load the workload and run handoffd on it (no limit, no peer, no latency): for trying a change")
     parser.add_argument("--profile-handoffd", action="store_true",
@@ -650,12 +655,19 @@ def main() -> None:
             say(f"handoffd only: {SETTINGS or 'defaults'}: {result}")
             return
         results["limit"] = run_limit(bootstrap, run, env, total, tag)
+        if args.handoffd_first:
+            results["handoffd"], handoffd, port = run_handoffd(bootstrap, run, env, ends, tag, args.timeout)
+            say(f"handoffd: {results['handoffd']}")
+            if handoffd:
+                handoffd.stop()
+            handoffd = None
         results["peer"] = run_peer(bootstrap, run, ends, tag, args.timeout)
         say(f"peer: {results['peer']}")
         results["peer_nochangelog"] = run_peer(bootstrap, run, ends, tag, args.timeout, changelog=False)
         say(f"peer without changelog: {results['peer_nochangelog']}")
-        results["handoffd"], handoffd, port = run_handoffd(bootstrap, run, env, ends, tag, args.timeout)
-        say(f"handoffd: {results['handoffd']}")
+        if not args.handoffd_first:
+            results["handoffd"], handoffd, port = run_handoffd(bootstrap, run, env, ends, tag, args.timeout)
+            say(f"handoffd: {results['handoffd']}")
         results["handoffs_compared"] = compare_handoffs(bootstrap)
         results["handoffd"].update(handoffd_bytes(bootstrap))
         say(f"handoffd read back: {results['handoffd']}")
