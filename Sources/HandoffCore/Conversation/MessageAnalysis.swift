@@ -1,7 +1,8 @@
 /// What a message's text shows on its own, before its conversation is consulted: cues, stems and topic
-/// scores (key facts are read only when a summary needs them, ``ConversationState/keyFacts``). It is pure, so it can be worked out ahead on any thread (the pipeline does it
-/// while decoding a batch, in slices on every core) and applied in order later; the conversation
-/// machine works it out itself when it is not given one.
+/// scores (key facts are read only when a summary needs them: ``ConversationState/keyFacts``). It is
+/// pure, so it can be worked out ahead on any thread (the pipeline does it while decoding a batch, in
+/// slices on every core) and applied in order later; the conversation machine works it out itself
+/// when it is not given one.
 public enum MessageAnalysis: Sendable {
     case customer(Customer)
     case bot(Bot)
@@ -35,7 +36,7 @@ public enum MessageAnalysis: Sendable {
     /// The analysis of a message event; nil for an event without text to read.
     public init?(_ event: ConversationEvent) {
         switch event.payload {
-        case .customerMessage(let messageID, let text): self = .customer(Customer(text: text))
+        case .customerMessage(_, let text): self = .customer(Customer(text: text))
         case .botMessage(let message): self = .bot(Bot(text: message.text))
         default: return nil
         }

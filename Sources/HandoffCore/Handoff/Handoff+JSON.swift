@@ -2,7 +2,7 @@
 
 extension Handoff {
     /// The wire form as a tree (output events carry it). ``write(into:)`` writes the same bytes
-    /// without the tree, for the stored state: change both together (HandoffJSONTests compares them).
+    /// without the tree, for the stored state: change both together (`ConversationStateCodecTests.handoffStreamedAsItsWireForm` compares them).
     public var json: JSONValue {
         var members: [String: JSONValue] = [
             "handoff_id": .string(id),
