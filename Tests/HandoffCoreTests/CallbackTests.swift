@@ -229,6 +229,24 @@ struct CallbackTests {
             let created = try #require(outputs.first { $0.type == EventType.handoffCreated })
             #expect(created.data["wait_estimate"]?["method"]?.stringValue == "closed")
         }
+        // A start event with the customer's zone: the windows proposed fall in their calling hours. The
+        // queue opens Monday 09:00 Berlin (07:00 UTC), 03:00 in New York; the first window is 08:00 there.
+        func firstWindow(_ conversation: String, zone: String?) -> String? {
+            var started: [String: JSONValue] = ["customer_id": .string("c"), "channel": .string("web"), "locale": .string("en-US")]
+            if let zone { started["time_zone"] = .string(zone) }
+            var offset = Int64(conversation.count * 10)
+            var windows: String?
+            for (type, data) in [(EventType.conversationStarted, started), (EventType.customerMessage, ["message_id": .string("m1"), "text": .string("I want to speak to a person")])] {
+                offset += 1
+                let outputs = engine.process(value: Self.line(Int(offset), type, "2026-03-28T10:00:00Z", data, conversation: conversation), key: nil,
+                                             origin: RecordOrigin(topic: "t", partition: 0, offset: offset), now: nil, advisor: advisor).outputs
+                windows = outputs.first { $0.type == EventType.handoffAnnounced }?.data["callback_windows"]?.arrayValue?.first?["start"]?.stringValue ?? windows
+            }
+            return windows
+        }
+        #expect(firstWindow("zone-ny", zone: "America/New_York") == "2026-03-30T12:00:00.000Z")
+        #expect(firstWindow("zone-none", zone: nil) == "2026-03-30T07:00:00.000Z", "no zone given: the queue's first slot, as before")
+        #expect(firstWindow("zone-unknown", zone: "Mars/Olympus_Mons") == "2026-03-30T08:00:00.000Z", "a zone the database lacks counts as UTC")
     }
 
     @Test("a callback asked for on a queue the deployment does not have is refused as unknown_queue, not booked where nobody calls")

@@ -36,6 +36,7 @@ extension ConversationState {
             "recent_frustration": .array(recentFrustration.map(JSONValue.number)),
             "insult": .bool(insultThisCycle),
             "thanked": .bool(lastCustomerThanked),
+            "time_zone": optional(timeZone),
             "goal": optional(goal),
             "key_facts": .array(earlierKeyFacts.map { .object(["kind": .string($0.kind.rawValue), "value": .string($0.value), "id": .string($0.messageID)]) }),
             "topics": .object(topics.byCategory.reduce(into: [String: JSONValue]()) { $0[$1.key.rawValue] = .number($1.value) }),

@@ -47,7 +47,7 @@ struct EventDecoderTests {
         case EventType.conversationStarted:
             return .started(.init(
                 customerID: try required("customer_id"), channel: try required("channel"), locale: try required("locale"),
-                customerTier: string("customer_tier"), metadata: data["metadata"] as? [String: String] ?? [:]
+                customerTier: string("customer_tier"), timeZone: string("time_zone"), metadata: data["metadata"] as? [String: String] ?? [:]
             ))
         case EventType.customerMessage:
             return .customerMessage(messageID: try required("message_id"), text: try required("text"))
@@ -388,6 +388,7 @@ struct EventDecoderTests {
         Rejection(name: "sources is a string", value: event(EventType.botMessage, #"{"conversation_id":"conv-1","message_id":"m2","text":"t","sources":"kb-1"}"#), code: .wrongType, mentions: ["'data.sources'"], eventType: EventType.botMessage),
         Rejection(name: "data is a string", value: event(customer, #""hello""#), code: .wrongType, mentions: ["'data'", "string"], eventType: customer),
         Rejection(name: "csat is a fraction", value: event(EventType.conversationEnded, #"{"conversation_id":"conv-1","resolved":true,"csat":4.5}"#), code: .wrongType, mentions: ["'data.csat'", "integer"], eventType: EventType.conversationEnded),
+        Rejection(name: "a start event's time zone that is not an IANA name", value: event(EventType.conversationStarted, #"{"conversation_id":"conv-1","customer_id":"c","channel":"web","locale":"en","time_zone":"UTC+2 (summer)"}"#), code: .invalidValue, mentions: ["'data.time_zone'"], eventType: EventType.conversationStarted),
         Rejection(name: "metadata value is a number", value: event(EventType.conversationStarted, #"{"conversation_id":"conv-1","customer_id":"c","channel":"web","locale":"en","metadata":{"retries":3}}"#), code: .wrongType, mentions: ["'data.metadata.retries'"], eventType: EventType.conversationStarted),
         Rejection(name: "specversion is a number", value: event(["specversion": "1.0"]), code: .wrongType, mentions: ["'specversion'"], eventType: nil),
         Rejection(name: "handback is a string", value: event(EventType.handoffCompleted, #"{"conversation_id":"conv-1","handback":"true"}"#), code: .wrongType, mentions: ["'data.handback'"], eventType: EventType.handoffCompleted),

@@ -203,10 +203,13 @@ extension ConversationMachine {
 
     // MARK: - Proposing a callback
 
-    /// The callback part of an announcement: when waiting makes little sense, the next free windows.
-    static func callbackOffer(_ estimate: WaitEstimate?, queue: String, context: Context) -> [String: JSONValue] {
+    /// The callback part of an announcement: when waiting makes little sense, the next free windows, in
+    /// the customer's calling hours when the start event gave their time zone (UTC if the zone database
+    /// lacks it, as for a request); without one, the queue's next slots.
+    func callbackOffer(_ estimate: WaitEstimate?, queue: String, context: Context) -> [String: JSONValue] {
         guard let advisor = context.advisor, let estimate, advisor.suggestsCallback(estimate) else { return [:] }
-        let windows = advisor.slots(queue: queue, after: context.now, count: advisor.callbacks.windowsOffered)
+        let customerZone = state.timeZone.flatMap { advisor.zone($0) ?? advisor.zone("UTC") }
+        let windows = advisor.slots(queue: queue, after: context.now, customerZone: customerZone, count: advisor.callbacks.windowsOffered)
         guard !windows.isEmpty else { return [:] }
         return ["callback_windows": .array(windows.map { .object(["start": .string($0.start.rfc3339), "end": .string($0.end.rfc3339)]) })]
     }
@@ -218,7 +221,7 @@ extension ConversationMachine {
         let queue = context.policy.routing.queue(for: category, language: state.language)
         let priority = context.policy.priority.priority(category: category, frustrated: true, tier: state.customerTier)
         let estimate = advisor.estimate(queue: queue, priority: priority, createdAt: context.now, handoffID: "offer", now: context.now)
-        var members = Self.callbackOffer(estimate, queue: queue, context: context)
+        var members = callbackOffer(estimate, queue: queue, context: context)
         if let minutes = estimate.minutes { members["wait_minutes"] = .number(Double(minutes)) }
         return members
     }

@@ -60,6 +60,7 @@ public struct ConversationMachine: Sendable {
             state.channel = started.channel
             state.locale = started.locale
             state.customerTier = started.customerTier
+            state.timeZone = started.timeZone
             state.startedAt = event.time
         case .customerMessage(let messageID, let text):
             customerMessage(messageID: messageID, text: text, analysis: analysis?.customer ?? MessageAnalysis.Customer(text: text),
@@ -431,7 +432,7 @@ public struct ConversationMachine: Sendable {
                                   "text": .string(Announcements.handoff(announcementLanguage, wait: handoff.waitEstimate)),
                                   "language": .string(announcementLanguage),
                               ].merging(Self.waitMembers(handoff.waitEstimate)) { $1 }
-                               .merging(Self.callbackOffer(handoff.waitEstimate, queue: handoff.queue, context: context)) { $1 }), policyVersion: policy.version)),
+                               .merging(callbackOffer(handoff.waitEstimate, queue: handoff.queue, context: context)) { $1 }), policyVersion: policy.version)),
             .emit(OutputEvent(channel: .directives, key: conversation, id: "\(handoff.id)/paused", type: EventType.botPaused,
                               subject: conversation, time: context.now, data: .object([
                                   "conversation_id": .string(conversation),

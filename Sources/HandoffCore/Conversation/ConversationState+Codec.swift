@@ -138,6 +138,7 @@ extension ConversationState {
         out.endArray()
         out.key("started_at"); time(startedAt)
         out.key("thanked"); out.bool(lastCustomerThanked)
+        out.key("time_zone"); out.string(timeZone)
         out.key("topic_evidence")
         out.beginObject()
         for (category, words) in topics.evidence.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -179,6 +180,8 @@ extension ConversationState {
         channel = reader.optionalString("channel")
         locale = reader.optionalString("locale")
         customerTier = reader.optionalString("customer_tier")
+        // Absent in states written before the start event carried it.
+        timeZone = reader.optionalString("time_zone")
         startedAt = reader.optionalTime("started_at")
         lastEventAt = reader.optionalTime("last_event_at")
         lastOffset = reader.member("last_offset")?.intValue.map(Int64.init)

@@ -5,6 +5,8 @@ public struct ConversationState: Sendable, Equatable {
     public var channel: String?
     public var locale: String?
     public var customerTier: String?
+    /// The customer's IANA time zone, from the start event (nil when the frontend did not say).
+    public var timeZone: String?
     public var startedAt: Timestamp?
     public var lastEventAt: Timestamp?
     public var ended = false

@@ -280,11 +280,16 @@ public struct EventDecoder: Sendable {
             if let tier, !Self.tiers.contains(tier) {
                 throw data.failure(.invalidValue, "field 'data.customer_tier' must be one of \(Self.tiers.sorted().joined(separator: ", ")), got '\(tier)'")
             }
+            let zone = try data.optionalID("time_zone")
+            if let zone, !Self.isZoneName(zone) {
+                throw data.failure(.invalidValue, "field 'data.time_zone' must be an IANA time zone such as Europe/Berlin, got '\(zone)'")
+            }
             payload = .started(.init(
                 customerID: try data.id("customer_id"),
                 channel: channel,
                 locale: locale,
                 customerTier: tier,
+                timeZone: zone,
                 metadata: try data.optionalStringMap("metadata")
             ))
         case EventType.customerMessage:

@@ -62,13 +62,17 @@ public struct ConversationEvent: Sendable, Equatable {
         public var channel: String
         public var locale: String
         public var customerTier: String?
+        /// The customer's IANA time zone, when the frontend knows it.
+        public var timeZone: String?
         public var metadata: [String: String]
 
-        public init(customerID: String, channel: String, locale: String, customerTier: String? = nil, metadata: [String: String] = [:]) {
+        public init(customerID: String, channel: String, locale: String, customerTier: String? = nil, timeZone: String? = nil,
+                    metadata: [String: String] = [:]) {
             self.customerID = customerID
             self.channel = channel
             self.locale = locale
             self.customerTier = customerTier
+            self.timeZone = timeZone
             self.metadata = metadata
         }
     }
