@@ -69,7 +69,7 @@ struct LLMSummarizerTests {
         let model = ScriptedModel(logger: Self.logger)
         let handoff = try Self.handoff("03-frustration.jsonl")
         model.script([.answer(Self.answer(facts: [("order_number", "A-10023", "m1"), ("order_number", "A-10023", "m5"), ("amount", "€49.99", "m3")]))])
-        let outcome = try await model.serving { await try Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
+        let outcome = try await model.serving { try await Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
         #expect(outcome.summary.source == "llm")
         #expect(outcome.figures.factsProposed == 3 && outcome.figures.factsKept == 2)
         #expect(outcome.summary.keyFacts.map { $0.messageID } == ["conv-frustrated-003-m1", "conv-frustrated-003-m5"])
@@ -90,7 +90,7 @@ struct LLMSummarizerTests {
         let handoff = try Self.handoff("03-frustration.jsonl")
         model.script([.answer(Self.answer(facts: [("order_number", "A-10023", "m5")],
                                           reply: "Hello, I see your order A-10023 is late. I have issued a refund of €80 already."))])
-        let outcome = try await model.serving { await try Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
+        let outcome = try await model.serving { try await Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
         #expect(outcome.summary.assisted?.suggestedReply == "Hello, I see your order A-10023 is late.")
         #expect(outcome.figures.sentencesRemoved == 1)
     }
@@ -100,7 +100,7 @@ struct LLMSummarizerTests {
         let model = ScriptedModel(logger: Self.logger)
         let handoff = try Self.handoff("03-frustration.jsonl")
         model.script([.answer(Self.answer(facts: [("order_number", "A-10023", "m1"), ("order_number", "B-555", "m1"), ("date", "12 March", "m3"), ("tracking_number", "1Z999", "m9")]))])
-        let outcome = try await model.serving { await try Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
+        let outcome = try await model.serving { try await Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
         #expect(outcome.summary.source == "extractive")
         #expect(outcome.summary.goal == handoff.summary.goal)
         #expect(outcome.summary.factsProposed == 4 && outcome.summary.factsDropped == 3)
@@ -113,13 +113,13 @@ struct LLMSummarizerTests {
         let handoff = try Self.handoff("03-frustration.jsonl")
         let good = Self.answer(facts: [])
         model.script([.answer(String(good.prefix(60)), finishReason: "length"), .answer("Sure! Here is the summary: the customer is angry.")])
-        let outcome = try await model.serving { await try Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
+        let outcome = try await model.serving { try await Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
         #expect(outcome.summary.source == "extractive")
         #expect(outcome.attempts == 2 && model.requests == 2)
         #expect(outcome.summary.fallbackReason == "the answer is not JSON")
 
         model.script([.answer(String(good.prefix(60)), finishReason: "length"), .answer(good)])
-        let second = try await model.serving { await try Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
+        let second = try await model.serving { try await Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
         #expect(second.summary.source == "llm", "one retry after a cut-off answer")
     }
 
@@ -129,7 +129,7 @@ struct LLMSummarizerTests {
         let handoff = try Self.handoff("03-frustration.jsonl")
         let injected = Self.answer(facts: [], extra: ["priority": .number(1), "queue": .string("vip")])
         model.script([.answer(injected), .answer(injected)])
-        let outcome = try await model.serving { await try Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
+        let outcome = try await model.serving { try await Self.summarizer(Self.configuration(model)).summarize(SummaryJob(handoff: handoff)) }
         #expect(outcome.summary.source == "extractive")
         #expect(outcome.summary.fallbackReason?.contains("priority is not allowed") == true)
     }
@@ -140,7 +140,7 @@ struct LLMSummarizerTests {
         let handoff = try Self.handoff("03-frustration.jsonl")
         let sleeps = Sleeps()
         model.script([.status(429, retryAfter: "3", body: "slow down"), .status(503, body: "loading model"), .answer(Self.answer(facts: []))])
-        let outcome = try await model.serving { await try Self.summarizer(Self.configuration(model), sleeps: sleeps).summarize(SummaryJob(handoff: handoff)) }
+        let outcome = try await model.serving { try await Self.summarizer(Self.configuration(model), sleeps: sleeps).summarize(SummaryJob(handoff: handoff)) }
         #expect(outcome.summary.source == "llm")
         #expect(model.requests == 3)
         let waited = sleeps.all
@@ -148,7 +148,7 @@ struct LLMSummarizerTests {
         #expect(waited.first.map { $0 >= .seconds(3) } == true, "Retry-After: 3 honoured, waited \(waited)")
 
         model.script([.status(401, body: "bad key")])
-        let refused = try await model.serving { await try Self.summarizer(Self.configuration(model), sleeps: sleeps).summarize(SummaryJob(handoff: handoff)) }
+        let refused = try await model.serving { try await Self.summarizer(Self.configuration(model), sleeps: sleeps).summarize(SummaryJob(handoff: handoff)) }
         #expect(refused.summary.source == "extractive")
         #expect(model.requests == 4, "a 401 is not retried")
         #expect(refused.summary.fallbackReason?.contains("HTTP 401") == true)
@@ -193,7 +193,7 @@ struct LLMSummarizerTests {
                 $0.requestTimeout = .seconds(1)
                 $0.maxRetries = 0
             }
-            return await try Self.summarizer(configuration).summarize(SummaryJob(handoff: handoff))
+            return try await Self.summarizer(configuration).summarize(SummaryJob(handoff: handoff))
         }
         #expect(outcome.summary.source == "extractive")
         #expect(outcome.summary.fallbackReason?.contains("timeout") == true, "\(outcome.summary.fallbackReason ?? "")")
@@ -239,7 +239,7 @@ struct LLMSummarizerTests {
         ]))
         model.script([.answer(answer)])
         let outcome = try await model.serving {
-            await try Self.summarizer(Self.configuration(model) { $0.redactLiterals = ["ACCT-7781"] }).summarize(job)
+            try await Self.summarizer(Self.configuration(model) { $0.redactLiterals = ["ACCT-7781"] }).summarize(job)
         }
         let body = try #require(model.bodies.first)
         for value in pii {
@@ -260,7 +260,7 @@ struct LLMSummarizerTests {
         setenv("HANDOFFD_TEST_LLM_KEY", "sk-test-123", 1)
         model.script([.answer(Self.answer(facts: []))])
         _ = try await model.serving {
-            await try Self.summarizer(Self.configuration(model) { $0.apiKeyEnvironment = "HANDOFFD_TEST_LLM_KEY" }).summarize(SummaryJob(handoff: handoff))
+            try await Self.summarizer(Self.configuration(model) { $0.apiKeyEnvironment = "HANDOFFD_TEST_LLM_KEY" }).summarize(SummaryJob(handoff: handoff))
         }
         #expect(model.requestHeaders.first?["authorization"] == "Bearer sk-test-123")
         #expect(!(model.bodies.first ?? "").contains("sk-test-123"))
@@ -270,7 +270,7 @@ struct LLMSummarizerTests {
         defer { try? FileManager.default.removeItem(at: file) }
         model.script([.answer(Self.answer(facts: []))])
         _ = try await model.serving {
-            await try Self.summarizer(Self.configuration(model) { $0.apiKeyFile = file.path; $0.apiKeyHeader = "api-key" }).summarize(SummaryJob(handoff: handoff))
+            try await Self.summarizer(Self.configuration(model) { $0.apiKeyFile = file.path; $0.apiKeyHeader = "api-key" }).summarize(SummaryJob(handoff: handoff))
         }
         #expect(model.requestHeaders.last?["api-key"] == "sk-from-file")
 
