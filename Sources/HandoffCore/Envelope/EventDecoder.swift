@@ -281,9 +281,7 @@ public struct EventDecoder: Sendable {
                 throw data.failure(.invalidValue, "field 'data.customer_tier' must be one of \(Self.tiers.sorted().joined(separator: ", ")), got '\(tier)'")
             }
             let zone = try data.optionalID("time_zone")
-            if let zone, !Self.isZoneName(zone) {
-                throw data.failure(.invalidValue, "field 'data.time_zone' must be an IANA time zone such as Europe/Berlin, got '\(zone)'")
-            }
+            if let zone { try Self.checkZone(zone, in: data) }
             payload = .started(.init(
                 customerID: try data.id("customer_id"),
                 channel: channel,
@@ -332,9 +330,7 @@ public struct EventDecoder: Sendable {
             )
         case EventType.callbackRequested:
             let zone = try data.id("time_zone")
-            guard Self.isZoneName(zone) else {
-                throw data.failure(.invalidValue, "field 'data.time_zone' must be an IANA time zone such as Europe/Berlin, got '\(zone)'")
-            }
+            try Self.checkZone(zone, in: data)
             payload = .callbackRequested(.init(contactRef: try data.id("contact_ref"), timeZone: zone, windows: try data.optionalWindows("windows"),
                                                queue: try data.optionalID("queue")))
         case EventType.callbackCancelled:
@@ -353,6 +349,13 @@ public struct EventDecoder: Sendable {
 }
 
 extension EventDecoder {
+    /// A `data.time_zone` that does not have the shape of an IANA name is refused, saying so.
+    static func checkZone(_ zone: String, in data: FieldReader) throws(DecodeFailure) {
+        guard isZoneName(zone) else {
+            throw data.failure(.invalidValue, "field 'data.time_zone' must be an IANA time zone such as Europe/Berlin, got '\(zone)'")
+        }
+    }
+
     /// `Area/Location` (or `UTC`): the shape of an IANA name; whether the zone exists is checked where the database is.
     static func isZoneName(_ text: String) -> Bool {
         text.count <= 64 && !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "/_+-".contains($0)) }
